@@ -1,0 +1,93 @@
+"""Prefect credential blocks: they hold secrets and build clients, nothing else.
+
+Registered through the ``prefect.collections`` entry point. Each block has a base-URL
+field so the same flows run against the real services or the local emulators.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prefect.blocks.core import Block
+from pydantic import Field, SecretStr
+
+if TYPE_CHECKING:
+    from hubspot import HubSpot
+    from pydiscourse import DiscourseClient
+    from slack_sdk import WebClient
+
+__all__ = ["DiscourseCredentials", "HubSpotCredentials", "CommunitySlackCredentials"]
+
+_DOCS = "https://github.com/prefect-community-scoring/prefect-community-scoring#blocks"
+
+
+class DiscourseCredentials(Block):
+    """An API key of a Discourse forum (admin scope, to read member emails)."""
+
+    _block_type_name = "Discourse Credentials"
+    _block_type_slug = "discourse-credentials"
+    _documentation_url = _DOCS
+
+    base_url: str = Field(description="The forum's address, e.g. https://community.example.com")
+    api_username: str = Field(default="system", description="User the API key acts as.")
+    api_key: SecretStr = Field(description="An admin API key (Admin → API → Keys).")
+    timeout_seconds: float = Field(default=30, description="Timeout of one request.")
+
+    def get_client(self) -> DiscourseClient:
+        """A pydiscourse client for this forum."""
+        from pydiscourse import DiscourseClient
+
+        return DiscourseClient(
+            self.base_url.rstrip("/"),
+            api_username=self.api_username,
+            api_key=self.api_key.get_secret_value(),
+            timeout=self.timeout_seconds,
+        )
+
+
+class CommunitySlackCredentials(Block):
+    """A Slack bot token for alerts (scopes chat:write, users:read.email, channels:history)."""
+
+    _block_type_name = "Community Slack Credentials"
+    _block_type_slug = "community-slack-credentials"
+    _documentation_url = _DOCS
+
+    token: SecretStr = Field(description="Bot token (xoxb-...).")
+    base_url: str = Field(
+        default="https://slack.com/api/", description="Web API base URL, ending in /api/."
+    )
+    timeout_seconds: int = Field(default=30, description="Timeout of one request.")
+
+    def get_client(self) -> WebClient:
+        """A slack-sdk WebClient with its own retries off: our policy is the only one."""
+        from slack_sdk import WebClient
+
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        return WebClient(
+            token=self.token.get_secret_value(),
+            base_url=base,
+            timeout=self.timeout_seconds,
+            retry_handlers=[],
+        )
+
+
+class HubSpotCredentials(Block):
+    """A HubSpot private-app access token (CRM objects read/write, owners read)."""
+
+    _block_type_name = "HubSpot Credentials"
+    _block_type_slug = "hubspot-credentials"
+    _documentation_url = _DOCS
+
+    access_token: SecretStr = Field(description="Private app access token (pat-...).")
+    base_url: str = Field(default="https://api.hubapi.com", description="API host.")
+
+    def get_client(self) -> HubSpot:
+        """A hubspot-api-client with urllib3's silent retries off: our policy is the only one."""
+        from hubspot import HubSpot
+        from urllib3.util.retry import Retry
+
+        return HubSpot(
+            access_token=self.access_token.get_secret_value(),
+            host=self.base_url.rstrip("/"),
+            retry=Retry(total=0, raise_on_status=False, respect_retry_after_header=False),
+        )

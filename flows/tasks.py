@@ -1,0 +1,192 @@
+"""Prefect tasks of ``community_sync``: each one a batch of work through connectors.
+
+Tasks take block names and the database URL, never clients or secrets, and return plain
+data. One task per stage (pages are looped inside), never one task per member.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.blocks import CommunitySlackCredentials, DiscourseCredentials, HubSpotCredentials
+from connectors.discourse import DiscourseSource
+from connectors.hubspot import HubSpotCrm
+from connectors.retry import Pacer
+from connectors.slack import SlackNotifier
+from connectors.store import Store
+from playbooks.briefs import build_briefs
+from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
+from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
+from scoring.classify import ClassificationRules, to_activity
+from scoring.identity import resolve
+from scoring.model import ScoringModel
+from scoring.score import score_accounts, score_members
+from scoring.signals import advance_tiers
+
+__all__ = ["execute_actions", "pull_discourse", "pull_hubspot", "resolve_identities", "score_and_plan"]
+
+DISCOURSE_POSTS_CURSOR = "discourse:posts"
+HUBSPOT = "hubspot"
+
+
+@task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def pull_discourse(
+    block_name: str, database_url: str | None, now: datetime, rules: ClassificationRules,
+    requests_per_minute: float = 0, likes_lookback_days: float = 2,
+) -> dict[str, int]:
+    """Members and new posts/likes since the cursor; the cursor moves only after all pages are stored."""
+    logger = get_run_logger()
+    source = DiscourseSource(DiscourseCredentials.load(block_name).get_client(),
+                             pacer=Pacer(requests_per_minute))
+    counts = Counter[str]()
+    with Store.open(database_url) as store:
+        for page in source.member_pages():
+            counts["members"] += store.upsert_members(page)
+        cursor = store.get_cursor(DISCOURSE_POSTS_CURSOR)
+        high = int(cursor) if cursor else 0
+        pages = source.post_pages(high or None, now=now, likes_lookback=timedelta(days=likes_lookback_days))
+        for page in pages:
+            activities = [a for a in (to_activity(e, rules) for e in page.events) if a is not None]
+            for bad in page.rejected:
+                store.quarantine("discourse", bad.ref, bad.reason, bad.payload)
+            counts["new_activities"] += store.save_page(activities=activities)
+            counts["events_seen"] += len(page.events)
+            counts["quarantined"] += len(page.rejected)
+            counts["pages"] += 1
+            high = max(high, page.max_post_id)
+            if counts["pages"] % 20 == 0:
+                logger.info("Discourse: %d pages, %d new activities so far", counts["pages"], counts["new_activities"])
+        store.set_cursor(DISCOURSE_POSTS_CURSOR, str(high))
+    logger.info("Discourse: %s", dict(counts))
+    return dict(counts)
+
+
+@task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def pull_hubspot(block_name: str, database_url: str | None) -> dict[str, int]:
+    """Owners, companies and contacts into the CRM cache."""
+    crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
+    counts = Counter[str]()
+    with Store.open(database_url) as store:
+        for owners in crm.owner_pages():
+            store.upsert_owners(HUBSPOT, owners)
+            counts["owners"] += len(owners)
+        for accounts in crm.account_pages():
+            store.upsert_accounts(HUBSPOT, accounts)
+            counts["accounts"] += len(accounts)
+        for contacts in crm.contact_pages():
+            store.upsert_contacts(HUBSPOT, contacts)
+            counts["contacts"] += len(contacts)
+    get_run_logger().info("HubSpot: %s", dict(counts))
+    return dict(counts)
+
+
+@task(name="resolve-identities", cache_policy=NO_CACHE)
+def resolve_identities(database_url: str | None, crm: str = HUBSPOT) -> dict[str, Any]:
+    """Match members to CRM accounts; unmatched members are kept with the reason."""
+    with Store.open(database_url) as store:
+        resolution = resolve(store.members(), store.contacts(crm), store.accounts(crm))
+        store.save_resolution(resolution)
+    methods = Counter(m.method for m in resolution.matches.values())
+    reasons = Counter(r.split(" ", 1)[0] if r.startswith(("ambiguous", "free-mail")) else r.split(" for ")[0]
+                      for r in resolution.unmatched.values())
+    summary = {"matched": len(resolution.matches), "unmatched": len(resolution.unmatched),
+               "by_method": dict(methods), "unmatched_reasons": dict(reasons)}
+    get_run_logger().info("Identity: %s", summary)
+    return summary
+
+
+def _owner_slack_ids(slack_block: str | None, emails: dict[str, str]) -> dict[str, str]:
+    if not slack_block or not emails:
+        return {}
+    notifier = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
+    found = {}
+    for owner_id, email in emails.items():
+        user_id = notifier.user_id_for_email(email)
+        if user_id:
+            found[owner_id] = user_id
+    return found
+
+
+@task(name="score-and-plan", cache_policy=NO_CACHE)
+def score_and_plan(
+    database_url: str | None, model: ScoringModel, intent: IntentPlaybookConfig,
+    now: datetime, slack_block: str | None, crm: str = HUBSPOT, leaderboard_size: int = 25,
+) -> dict[str, Any]:
+    """Score, move tiers, plan the Intent playbook and record the plan in the ledger."""
+    with Store.open(database_url) as store:
+        members = {m.key: m for m in store.members()}
+        excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
+        activities = [a for a in store.activities() if a.member_key not in excluded]
+        member_scores = score_members(activities, model, now)
+        account_of = {k: m.account_id for k, m in store.matches().items()}
+        account_scores = score_accounts(member_scores, account_of, model)
+        accounts = {a.id: a for a in store.accounts(crm)}
+        owners = {o.id: o for o in store.owners(crm)}
+
+        states, transitions = advance_tiers(account_scores, store.tier_states("account"), model, now)
+        member_states, _ = advance_tiers(member_scores, store.tier_states("member"), model, now)
+        entering = {t.entity_id for t in transitions if t.to_tier == "intent"}
+        leaders = sorted(account_scores, key=lambda a: -account_scores[a])[:leaderboard_size]
+        wanted_owner_emails = {
+            o.id: o.email for o in owners.values() if o.email
+            and any(accounts.get(a) and accounts[a].owner_id == o.id for a in entering)
+        }
+        briefs = build_briefs(
+            entering | set(leaders), account_scores=account_scores, member_scores=member_scores,
+            account_of=account_of, members=members, activities=activities, accounts=accounts,
+            owners=owners, owner_slack_ids=_owner_slack_ids(slack_block, wanted_owner_emails),
+        )
+        actions = plan_intent_actions(transitions, briefs, intent, model, now)
+        record_plan(store, actions)
+        store.save_tier_states("account", states.values())
+        store.save_tier_states("member", member_states.values())
+
+    tiers = Counter(s.tier for s in states.values() if s.tier)
+    leaderboard = [
+        {
+            "rank": rank, "account": briefs[a].account.name if a in briefs else a,
+            "tier": model.tier(account_scores[a]) or "-", "score": round(account_scores[a], 1),
+            "members": briefs[a].active_members if a in briefs else 0,
+            "plan": (briefs[a].account.plan if a in briefs else None) or "-",
+            "owner": (briefs[a].owner.email if a in briefs and briefs[a].owner else None) or "-",
+            "top activity": briefs[a].top_activities[0][0] if a in briefs and briefs[a].top_activities else "-",
+        }
+        for rank, a in enumerate(leaders, start=1)
+    ]
+    return {
+        "activities_scored": len(activities),
+        "members_scored": len(member_scores),
+        "accounts_scored": len(account_scores),
+        "tiers": {t: tiers.get(t, 0) for t in ("awareness", "consideration", "intent")},
+        "transitions": [
+            {"account": t.entity_id, "from": t.from_tier, "to": t.to_tier, "score": round(t.score, 1)}
+            for t in transitions
+        ],
+        "entered_intent": sorted(entering),
+        "planned": [a.key for a in actions],
+        "leaderboard": leaderboard,
+    }
+
+
+@task(name="execute-actions", cache_policy=NO_CACHE)
+def execute_actions(
+    database_url: str | None, slack_block: str | None, hubspot_block: str | None, run_started: datetime,
+) -> ExecutionReport:
+    """Carry out every open ledger entry through Slack and the CRM."""
+    performers = Performers()
+    if slack_block:
+        performers.slack = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
+    with Store.open(database_url) as store:
+        open_entries = [e for e in store.ledger() if e.status != "done"]
+        if hubspot_block and any(e.kind == "crm_task" for e in open_entries):
+            crm = HubSpotCrm(HubSpotCredentials.load(hubspot_block).get_client())
+            crm.ensure_task_key_property()
+            performers.crms[HUBSPOT] = crm
+        report = execute_pending(store, performers, run_started=run_started)
+    get_run_logger().info("Actions: %d done, %d failed", len(report.done), len(report.failed))
+    return report
