@@ -1,0 +1,54 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+SQLite has no timezone-aware timestamp, PostgreSQL hands `timestamptz` back in the
+session's zone: storing UTC and re-attaching UTC on the way out makes both backends
+return identical, comparable, timezone-aware values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["JSONDocument", "UTCDateTime"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware in UTC.
+
+    Naive datetimes are refused: guessing their zone is how off-by-hours bugs are born.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} refused: pass a timezone-aware one"
+            )
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            # SQLite stores text; a fixed naive-UTC format keeps ordering and comparison right.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+#: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")

@@ -1,0 +1,298 @@
+"""`Store`: the one door to the state database for flows and playbooks.
+
+It speaks the records of `scoring.records` and hides SQL, dialects and transactions. Every
+method is one transaction; `save_page` exists so that a page of pulled data and the cursor
+that points past it are committed together (a crash never advances a cursor over data that
+was not stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select
+
+from scoring.records import (
+    Activity,
+    CrmAccount,
+    CrmContact,
+    CrmOwner,
+    Match,
+    Member,
+    Resolution,
+    TierState,
+)
+
+from . import ledger as _ledger
+from . import quarantine as _quarantine
+from . import rows as conv
+from . import tables as t
+from .dml import insert_ignore, upsert
+from .engine import WRITE_OPTION, default_database_url, make_engine, translate_errors
+from .errors import StoreError
+from .ledger import LedgerEntry
+from .migrate import upgrade
+from .quarantine import QuarantineEntry
+
+__all__ = ["Store"]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Store:
+    """The state database: open with `Store.open`, use, then `close` (or ``with``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Connect to ``url`` (default: `default_database_url`) and migrate it to the head."""
+        engine = make_engine(url or default_database_url())
+        try:
+            upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for tools and tests that need to look underneath."""
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        """The database URL without its password, fit for logs."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with translate_errors(self._engine):
+            with self._engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with translate_errors(self._engine):
+            with self._engine.connect() as conn:
+                yield conn
+
+    # -- members and activities ---------------------------------------------------------
+
+    def upsert_members(self, members: Iterable[Member]) -> int:
+        """Insert or update members by key; returns how many were written."""
+        now = _now()
+        with self._write() as conn:
+            return upsert(conn, t.members, (conv.member_row(m, now) for m in members))
+
+    def members(self) -> list[Member]:
+        """Every member, by key."""
+        with self._read() as conn:
+            rows = conn.execute(select(t.members).order_by(t.members.c.key))
+            return [conv.row_member(r) for r in rows]
+
+    def add_activities(self, activities: Iterable[Activity]) -> int:
+        """Store new activities, skipping ones already stored; returns how many were new."""
+        with self._write() as conn:
+            return self._add_activities(conn, activities)
+
+    @staticmethod
+    def _add_activities(conn: Connection, activities: Iterable[Activity]) -> int:
+        now = _now()
+        rows = (conv.activity_row(a, now) for a in activities)
+        return insert_ignore(conn, t.activities, rows, conflict=["source", "source_event_id"])
+
+    def activities(self, since: datetime | None = None) -> list[Activity]:
+        """Activities in time order, optionally only those at or after ``since``."""
+        query = select(t.activities).order_by(t.activities.c.occurred_at, t.activities.c.id)
+        if since is not None:
+            query = query.where(t.activities.c.occurred_at >= since)
+        with self._read() as conn:
+            return [conv.row_activity(r) for r in conn.execute(query)]
+
+    def count_activities(self) -> int:
+        """How many activities are stored."""
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(t.activities)).scalar_one()
+
+    def save_page(
+        self,
+        *,
+        members: Iterable[Member] = (),
+        activities: Iterable[Activity] = (),
+        cursor: tuple[str, str] | None = None,
+    ) -> int:
+        """Store one pulled page and advance its cursor atomically; returns new activities."""
+        with self._write() as conn:
+            now = _now()
+            upsert(conn, t.members, (conv.member_row(m, now) for m in members))
+            inserted = self._add_activities(conn, activities)
+            if cursor is not None:
+                self._set_cursor(conn, *cursor)
+            return inserted
+
+    # -- CRM cache ----------------------------------------------------------------------
+
+    def upsert_owners(self, crm: str, owners: Iterable[CrmOwner]) -> int:
+        """Insert or update ``crm``'s owners by id."""
+        now = _now()
+        with self._write() as conn:
+            return upsert(conn, t.crm_owners, (conv.owner_row(crm, o, now) for o in owners))
+
+    def owners(self, crm: str) -> list[CrmOwner]:
+        """``crm``'s owners, by id."""
+        return self._crm_list(t.crm_owners, crm, conv.row_owner)
+
+    def upsert_accounts(self, crm: str, accounts: Iterable[CrmAccount]) -> int:
+        """Insert or update ``crm``'s accounts by id."""
+        now = _now()
+        with self._write() as conn:
+            rows = (conv.account_row(crm, a, now) for a in accounts)
+            return upsert(conn, t.crm_accounts, rows)
+
+    def accounts(self, crm: str) -> list[CrmAccount]:
+        """``crm``'s accounts, by id."""
+        return self._crm_list(t.crm_accounts, crm, conv.row_account)
+
+    def upsert_contacts(self, crm: str, contacts: Iterable[CrmContact]) -> int:
+        """Insert or update ``crm``'s contacts by id."""
+        now = _now()
+        with self._write() as conn:
+            rows = (conv.contact_row(crm, c, now) for c in contacts)
+            return upsert(conn, t.crm_contacts, rows)
+
+    def contacts(self, crm: str) -> list[CrmContact]:
+        """``crm``'s contacts, by id."""
+        return self._crm_list(t.crm_contacts, crm, conv.row_contact)
+
+    def _crm_list(self, table: Any, crm: str, convert: Any) -> list[Any]:
+        query = select(table).where(table.c.crm == crm).order_by(table.c.id)
+        with self._read() as conn:
+            return [convert(r) for r in conn.execute(query)]
+
+    # -- identity -----------------------------------------------------------------------
+
+    def save_resolution(self, resolution: Resolution) -> None:
+        """Replace the stored matches and unmatched reasons with ``resolution``'s."""
+        now = _now()
+        match_rows = [conv.match_row(key, m, now) for key, m in resolution.matches.items()]
+        unmatched_rows = [
+            {"member_key": key, "reason": reason, "updated_at": now}
+            for key, reason in resolution.unmatched.items()
+        ]
+        with self._write() as conn:
+            conn.execute(delete(t.identity_matches))
+            conn.execute(delete(t.identity_unmatched))
+            upsert(conn, t.identity_matches, match_rows)
+            upsert(conn, t.identity_unmatched, unmatched_rows)
+
+    def matches(self) -> dict[str, Match]:
+        """member_key → how it was matched to a CRM account."""
+        with self._read() as conn:
+            query = select(t.identity_matches).order_by(t.identity_matches.c.member_key)
+            return {r.member_key: conv.row_match(r) for r in conn.execute(query)}
+
+    def unmatched(self) -> dict[str, str]:
+        """member_key → why it could not be matched."""
+        with self._read() as conn:
+            query = select(t.identity_unmatched).order_by(t.identity_unmatched.c.member_key)
+            return {r.member_key: r.reason for r in conn.execute(query)}
+
+    # -- cursors and tier state ---------------------------------------------------------
+
+    def get_cursor(self, name: str) -> str | None:
+        """The stored position of sync ``name`` (None before the first run)."""
+        query = select(t.sync_cursors.c.value).where(t.sync_cursors.c.name == name)
+        with self._read() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Move sync ``name`` to ``value`` (prefer `save_page` when data comes with it)."""
+        with self._write() as conn:
+            self._set_cursor(conn, name, value)
+
+    @staticmethod
+    def _set_cursor(conn: Connection, name: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise StoreError(f"cursor {name!r} must be a string, got {type(value).__name__}")
+        upsert(conn, t.sync_cursors, [{"name": name, "value": value, "updated_at": _now()}])
+
+    def tier_states(self, kind: str) -> dict[str, TierState]:
+        """entity_id → current tier state, for entities of ``kind`` (e.g. "account")."""
+        query = select(t.tier_state).where(t.tier_state.c.kind == kind)
+        with self._read() as conn:
+            return {r.entity_id: conv.row_tier(r) for r in conn.execute(query)}
+
+    def save_tier_states(self, kind: str, states: Iterable[TierState]) -> int:
+        """Insert or update tier states of ``kind`` by entity id."""
+        now = _now()
+        rows = (conv.tier_row(kind, s, now) for s in states)
+        with self._write() as conn:
+            return upsert(conn, t.tier_state, rows)
+
+    # -- action ledger ------------------------------------------------------------------
+
+    def ledger_begin(self, key: str, kind: str, payload: dict[str, Any]) -> LedgerEntry:
+        """Record action ``key`` as pending unless known; returns the entry as stored."""
+        with self._write() as conn:
+            return _ledger.begin(conn, key, kind, payload, _now())
+
+    def ledger_done(self, key: str, external_id: str | None) -> None:
+        """Mark action ``key`` carried out, with the id the external system gave it."""
+        with self._write() as conn:
+            _ledger.mark_done(conn, key, external_id, _now())
+
+    def ledger_failed(self, key: str, error: str) -> None:
+        """Mark action ``key`` failed, counting the attempt."""
+        with self._write() as conn:
+            _ledger.mark_failed(conn, key, error, _now())
+
+    def ledger_entry(self, key: str) -> LedgerEntry | None:
+        """The ledger entry for ``key``, if any."""
+        with self._read() as conn:
+            return _ledger.entry(conn, key)
+
+    def ledger(self, status: str | None = None, kind: str | None = None) -> list[LedgerEntry]:
+        """Ledger entries, oldest first, optionally filtered by status and/or kind."""
+        with self._read() as conn:
+            return _ledger.entries(conn, status=status, kind=kind)
+
+    def done_keys(self) -> set[str]:
+        """Keys of all actions already carried out."""
+        with self._read() as conn:
+            return _ledger.done_keys(conn)
+
+    # -- quarantine ---------------------------------------------------------------------
+
+    def quarantine(
+        self, source: str, ref: str | None, reason: str, payload: str | dict[str, Any]
+    ) -> None:
+        """Keep a record that could not be used, whole, with the reason."""
+        with self._write() as conn:
+            _quarantine.add(conn, source, ref, reason, payload, _now())
+
+    def quarantined(self) -> list[QuarantineEntry]:
+        """Every quarantined record, oldest first."""
+        with self._read() as conn:
+            return _quarantine.entries(conn)
+

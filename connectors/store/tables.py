@@ -1,0 +1,189 @@
+"""The state database's tables, as SQLAlchemy Core `Table` objects.
+
+This is the runtime view the store queries through; the schema itself is created by the
+hand-written Alembic revisions in ``migrations/versions`` and must be kept in step with it
+(``tests/connectors/store`` compares the two).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+)
+
+from .coltypes import JSONDocument, UTCDateTime
+
+__all__ = [
+    "LEDGER_STATUSES",
+    "action_ledger",
+    "activities",
+    "crm_accounts",
+    "crm_contacts",
+    "crm_owners",
+    "identity_matches",
+    "identity_unmatched",
+    "members",
+    "metadata",
+    "quarantine",
+    "sync_cursors",
+    "tier_state",
+]
+
+#: The life of an action: recorded before it is attempted, then done or failed.
+LEDGER_STATUSES: tuple[str, ...] = ("pending", "done", "failed")
+
+metadata = MetaData()
+
+#: SQLite only autoincrements an ``INTEGER PRIMARY KEY``; PostgreSQL gets 64 bits.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+members = Table(
+    "members",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("external_id", String, nullable=False),
+    Column("username", String, nullable=False),
+    Column("email", String),
+    Column("name", String),
+    Column("company", String),
+    Column("is_staff", Boolean, nullable=False, server_default=false()),
+    Column("is_bot", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("source_event_id", String, nullable=False),
+    Column("member_key", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("url", Text),
+    Column("title", Text),
+    Column("excerpt", Text),
+    Column("ingested_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "source_event_id", name="uq_activities_source_event"),
+    Index("ix_activities_member_key", "member_key"),
+    Index("ix_activities_occurred_at", "occurred_at"),
+)
+
+crm_owners = Table(
+    "crm_owners",
+    metadata,
+    Column("crm", String, primary_key=True),
+    Column("id", String, primary_key=True),
+    Column("email", String),
+    Column("name", String),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+crm_accounts = Table(
+    "crm_accounts",
+    metadata,
+    Column("crm", String, primary_key=True),
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("domain", String),
+    Column("owner_id", String),
+    Column("plan", String),
+    Column("value", Float, nullable=False, server_default=text("0")),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_crm_accounts_domain", "domain"),
+)
+
+crm_contacts = Table(
+    "crm_contacts",
+    metadata,
+    Column("crm", String, primary_key=True),
+    Column("id", String, primary_key=True),
+    Column("email", String),
+    Column("account_id", String),
+    Column("name", String),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_crm_contacts_email_lower", func.lower(crm_contacts.c.email))
+
+identity_matches = Table(
+    "identity_matches",
+    metadata,
+    Column("member_key", String, primary_key=True),
+    Column("account_id", String, nullable=False),
+    Column("contact_id", String),
+    Column("method", String, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+identity_unmatched = Table(
+    "identity_unmatched",
+    metadata,
+    Column("member_key", String, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+tier_state = Table(
+    "tier_state",
+    metadata,
+    Column("kind", String, primary_key=True),
+    Column("entity_id", String, primary_key=True),
+    Column("tier", String),
+    Column("score", Float, nullable=False),
+    Column("episode", Integer, nullable=False, server_default=text("0")),
+    Column("since", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+action_ledger = Table(
+    "action_ledger",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("payload", JSONDocument, nullable=False),
+    Column("external_id", String),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "status IN ('pending', 'done', 'failed')", name="ck_action_ledger_status"
+    ),
+    Index("ix_action_ledger_status", "status"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("ref", Text),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,257 @@
+"""Discourse emulator: the admin user list, the latest-posts feed and post likers.
+
+Speaks what pydiscourse expects (exact ``application/json; charset=utf-8``, paths with and
+without ``.json``) and what the official OpenAPI document describes; where real Discourse
+differs from the document (integer ``reply_to_post_number``, ``count`` in
+``actions_summary``, discourse-solved's ``accepted_answer``) it answers like the real thing.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from connectors.testing.community import Community, Person, Post
+from connectors.testing.server import Emulator, Fault, Request, Response, json_response
+
+__all__ = ["DiscourseEmulator", "iso"]
+
+USERS_PER_PAGE = 100
+POSTS_PER_PAGE = 50
+LIKE = 2
+
+
+def iso(when: datetime) -> str:
+    """Rails' ISO 8601 with milliseconds and Z."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _avatar(person: Person | None) -> str:
+    letter = (person.username[:1] if person else "x").lower()
+    return f"/letter_avatar_proxy/v4/letter/{letter}/e9a140/{{size}}.png"
+
+
+def cook(raw: str) -> str:
+    """A stand-in for Discourse's markdown renderer: escaped paragraphs."""
+    return "".join(f"<p>{html.escape(part)}</p>" for part in raw.split("\n\n") if part)
+
+
+class DiscourseEmulator(Emulator):
+    """Serves a `Community` as a Discourse site; needs ``Api-Key`` and ``Api-Username``."""
+
+    service = "discourse"
+
+    def __init__(
+        self, community: Community, api_key: str = "test-key", api_username: str = "system"
+    ) -> None:
+        super().__init__()
+        self.community = community
+        self.api_key = api_key
+        self.api_username = api_username
+        self.route("GET", r"/admin/users/list/(?P<flag>[a-z_]+)(?:\.json)?", self.list_users)
+        self.route("GET", r"/posts(?:\.json)?", self.latest_posts)
+        self.route("GET", r"/post_action_users(?:\.json)?", self.post_action_users)
+        self.route("GET", r"/t/(?:[^/]+/)?(?P<id>\d+)(?:\.json)?", self.topic)
+
+    # -- protocol hooks --------------------------------------------------------------------
+    def authenticate(self, request: Request) -> Response | None:
+        key, user = request.header("Api-Key"), request.header("Api-Username")
+        if key != self.api_key or not user or user != self.api_username:
+            return self.error_response(403, "You are not permitted to view the requested resource.")
+        return None
+
+    def error_response(self, status: int, message: str) -> Response:
+        kinds = {403: "invalid_access", 404: "not_found", 429: "rate_limit"}
+        return json_response(
+            {"errors": [message], "error_type": kinds.get(status, "unknown")}, status
+        )
+
+    def fault_response(self, fault: Fault) -> Response:
+        if fault.status == 429:
+            wait = fault.retry_after if fault.retry_after is not None else 0
+            body = {
+                "errors": [f"You’ve performed this action too many times. Please wait {wait} seconds before trying again."],
+                "error_type": "rate_limit",
+                "extras": {"wait_seconds": wait, "time_left": f"{wait} seconds"},
+            }
+            headers = {"Discourse-Rate-Limit-Error-Code": "admin_api_key_rate_limit"}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            return json_response(body, 429, headers)
+        return super().fault_response(fault)
+
+    # -- users -----------------------------------------------------------------------------
+    def _last_seen(self) -> dict[int, datetime]:
+        seen: dict[int, datetime] = {}
+        for post in self.community.posts:
+            last = seen.get(post.user_id)
+            if last is None or post.created_at > last:
+                seen[post.user_id] = post.created_at
+        return seen
+
+    def user_json(self, person: Person, last_seen: datetime | None, emails: bool) -> dict:
+        now = self.community.now
+        data = {
+            "id": person.id,
+            "username": person.username,
+            "name": person.name,
+            "avatar_template": _avatar(person),
+            "active": True,
+            "admin": person.admin,
+            "moderator": person.moderator,
+            "last_seen_at": iso(last_seen) if last_seen else None,
+            "last_emailed_at": None,
+            "created_at": iso(person.created_at),
+            "last_seen_age": (now - last_seen).total_seconds() if last_seen else None,
+            "last_emailed_age": None,
+            "created_at_age": (now - person.created_at).total_seconds(),
+            "trust_level": person.trust_level,
+            "manual_locked_trust_level": None,
+            "title": None,
+            "time_read": 0,
+            "staged": False,
+            "days_visited": 1,
+            "posts_read_count": 0,
+            "topics_entered": 0,
+            "post_count": 0,
+        }
+        if emails:
+            data["email"] = person.email
+            data["secondary_emails"] = []
+        return data
+
+    def list_users(self, request: Request) -> Response:
+        flag = request.params["flag"]
+        page = max(1, int(request.arg("page", "1") or 1))
+        with self.community.lock:
+            people = list(self.community.people)
+            seen = self._last_seen()
+        if flag == "staff":
+            people = [p for p in people if p.admin or p.moderator]
+        elif flag == "new":
+            people = [p for p in people if p.trust_level == 0]
+        elif flag != "active":
+            people = []
+        wanted = request.arg("email")
+        if wanted:
+            people = [p for p in people if p.email.lower() == wanted.lower()]
+        people.sort(key=lambda p: (p.created_at, p.id), reverse=True)  # Discourse: newest first
+        chunk = people[(page - 1) * USERS_PER_PAGE: page * USERS_PER_PAGE]
+        emails = request.arg("show_emails") == "true"
+        return json_response([self.user_json(p, seen.get(p.id), emails) for p in chunk])
+
+    # -- posts -----------------------------------------------------------------------------
+    def post_json(self, post: Post) -> dict:
+        c = self.community
+        topic = c.topic_by_id(post.topic_id)
+        person = c.person_by_id(post.user_id)
+        thread = c.posts_of_topic(post.topic_id)
+        likes = len(c.likes_of_post(post.id))
+        summary = [{"id": LIKE, "count": likes, "can_act": True}] if likes else [
+            {"id": LIKE, "can_act": True}
+        ]
+        text = post.raw.replace("\n", " ")
+        excerpt = html.escape(text[:300]) + ("&hellip;" if len(text) > 300 else "")
+        slug = topic.slug if topic else "topic"
+        return {
+            "id": post.id,
+            "name": person.name if person else None,
+            "username": person.username if person else "deleted",
+            "avatar_template": _avatar(person),
+            "created_at": iso(post.created_at),
+            "cooked": cook(post.raw),
+            "post_number": post.post_number,
+            "post_type": 1,
+            "posts_count": len(thread),
+            "updated_at": iso(post.created_at),
+            "reply_count": sum(1 for p in thread if p.reply_to_post_number == post.post_number),
+            "reply_to_post_number": post.reply_to_post_number,
+            "quote_count": 0,
+            "incoming_link_count": 0,
+            "reads": 1 + likes,
+            "readers_count": likes,
+            "score": float(likes * 15 + 1),
+            "yours": False,
+            "topic_id": post.topic_id,
+            "topic_slug": slug,
+            "topic_title": topic.title if topic else "",
+            "topic_html_title": html.escape(topic.title) if topic else "",
+            "category_id": topic.category_id if topic else 1,
+            "display_username": person.name if person else None,
+            "primary_group_name": None,
+            "flair_name": None,
+            "flair_url": None,
+            "flair_bg_color": None,
+            "flair_color": None,
+            "flair_group_id": None,
+            "badges_granted": [],
+            "version": 1,
+            "can_edit": True,
+            "can_delete": True,
+            "can_recover": False,
+            "can_see_hidden_post": True,
+            "can_wiki": True,
+            "user_title": None,
+            "bookmarked": False,
+            "raw": post.raw,
+            "actions_summary": summary,
+            "moderator": bool(person and person.moderator),
+            "admin": bool(person and person.admin),
+            "staff": bool(person and (person.admin or person.moderator)),
+            "user_id": post.user_id,
+            "hidden": False,
+            "trust_level": person.trust_level if person else 0,
+            "deleted_at": None,
+            "user_deleted": False,
+            "edit_reason": None,
+            "can_view_edit_history": True,
+            "wiki": False,
+            "excerpt": excerpt,
+            "truncated": len(text) > 300,
+            "reviewable_id": None,
+            "reviewable_score_count": 0,
+            "reviewable_score_pending_count": 0,
+            "post_url": f"/t/{slug}/{post.topic_id}/{post.post_number}",
+            "accepted_answer": post.accepted_answer,
+        }
+
+    def latest_posts(self, request: Request) -> Response:
+        before = request.arg("before")
+        with self.community.lock:
+            posts = sorted(self.community.posts, key=lambda p: p.id, reverse=True)
+            if before:
+                posts = [p for p in posts if p.id < int(before)]
+            page = [self.post_json(p) for p in posts[:POSTS_PER_PAGE]]
+        return json_response({"latest_posts": page})
+
+    def post_action_users(self, request: Request) -> Response:
+        post_id = int(request.arg("id", "0") or 0)
+        action = int(request.arg("post_action_type_id", str(LIKE)) or LIKE)
+        with self.community.lock:
+            if self.community.post_by_id(post_id) is None:
+                return self.error_response(404, "The requested URL or resource could not be found.")
+            likes = self.community.likes_of_post(post_id) if action == LIKE else []
+            people = [self.community.person_by_id(like.user_id) for like in likes]
+        users = [
+            {"id": p.id, "username": p.username, "name": p.name, "avatar_template": _avatar(p),
+             "post_url": None, "username_lower": p.username.lower()}
+            for p in people if p is not None
+        ]
+        return json_response(
+            {"post_action_users": users, "total_rows_post_action_users": len(users)}
+        )
+
+    def topic(self, request: Request) -> Response:
+        """A minimal topic view: first 20 posts in ``post_stream.posts``, all ids in ``stream``."""
+        with self.community.lock:
+            topic = self.community.topic_by_id(int(request.params["id"]))
+            if topic is None:
+                return self.error_response(404, "The requested URL or resource could not be found.")
+            thread = self.community.posts_of_topic(topic.id)
+            posts = [self.post_json(p) for p in thread[:20]]
+        return json_response({
+            "id": topic.id, "title": topic.title, "fancy_title": html.escape(topic.title),
+            "slug": topic.slug, "posts_count": len(thread), "created_at": iso(topic.created_at),
+            "category_id": topic.category_id, "user_id": topic.user_id, "archetype": "regular",
+            "post_stream": {"posts": posts, "stream": [p.id for p in thread]},
+        })

@@ -1,0 +1,79 @@
+"""The Intent playbook plan (pure): keys, recency, modes, escaping."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from playbooks.actions import CreateCrmTask, SendSlackAlert, action_from_payload
+from playbooks.briefs import AccountBrief
+from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
+from scoring import Activity, CrmAccount, CrmOwner, ScoringModel
+from scoring.signals import TierTransition
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+NASTY = "Help <!channel> *bold* & <@U999> <https://evil.example|click>"
+
+
+def brief(last_days_ago: float = 1, plan: str = "free") -> AccountBrief:
+    question = Activity("discourse", "post:9", "discourse:9", "premium_feature_question",
+                        NOW - timedelta(days=last_days_ago), url="https://forum.example/t/x/9/1", title=NASTY)
+    return AccountBrief(
+        account=CrmAccount("42", "Acme <Corp> & Co", "acme.example", owner_id="7", plan=plan, value=5000),
+        score=88.0, active_members=2, top_members=[("O'Brien *star*", 60.0), ("Zoë", 28.0)],
+        top_activities=[("premium_feature_question", 2)], recent_questions=[question],
+        last_activity_at=question.occurred_at, owner=CrmOwner("7", "sdr@vendor.example"), owner_slack_id="U7",
+    )
+
+
+def entered(episode: int = 1) -> TierTransition:
+    return TierTransition("42", "consideration", "intent", 88.0, episode, NOW)
+
+
+def test_one_alert_and_one_task_with_episode_keys() -> None:
+    actions = plan_intent_actions([entered(3)], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    assert sorted(a.key for a in actions) == ["intent:42:3:slack", "intent:42:3:task"]
+    task = next(a for a in actions if isinstance(a, CreateCrmTask))
+    assert task.due_at == NOW + timedelta(hours=4) and task.account_id == "42" and task.owner_id == "7"
+    assert all(action_from_payload(json.loads(json.dumps(a.to_payload()))) == a for a in actions)
+
+
+def test_same_input_plans_the_same_keys() -> None:
+    args = ([entered()], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    assert [a.key for a in plan_intent_actions(*args)] == [a.key for a in plan_intent_actions(*args)]
+
+
+def test_recency_filter_and_modes() -> None:
+    model = ScoringModel()
+    assert plan_intent_actions([entered()], {"42": brief(last_days_ago=15)}, IntentPlaybookConfig(), model, NOW) == []
+    assert plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="off"), model, NOW) == []
+    drafts = plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="draft"), model, NOW)
+    assert len(drafts) == 1 and isinstance(drafts[0], SendSlackAlert)
+    assert drafts[0].channel == "community-review" and drafts[0].text.startswith("[DRAFT]")
+
+
+def test_still_in_intent_plans_nothing() -> None:
+    move = TierTransition("42", "intent", "intent", 90.0, 1, NOW)
+    assert plan_intent_actions([move], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW) == []
+
+
+def _texts(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("text"), str):
+            yield node.get("type"), node["text"]
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
+def test_community_text_is_escaped_and_never_formatted() -> None:
+    alert = next(a for a in plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(),
+                                                 ScoringModel(), NOW) if isinstance(a, SendSlackAlert))
+    raw = json.dumps(alert.blocks) + alert.text
+    assert "<!channel>" not in raw and "<@U999>" not in raw and "<https://evil" not in raw
+    assert "&lt;!channel&gt;" in raw and "&amp;" in raw
+    assert "<@U7>" in raw  # the owner mention is ours, not community text
+    for kind, text in _texts(alert.blocks):
+        if kind == "mrkdwn":
+            assert "*bold*" not in text and "*star*" not in text
+    assert any("*bold*" in text for kind, text in _texts(alert.blocks) if kind in ("link", "text"))
