@@ -174,7 +174,8 @@ def _translated(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise RetryableError(SERVICE, f"connection failed: {err}") from err
     except Exception as err:  # each hubspot sub-package has its own ApiException class
         status = getattr(err, "status", None)
-        if type(err).__name__ != "ApiException" or status is None:
+        is_api_error = any(cls.__name__ == "ApiException" for cls in type(err).__mro__)
+        if not is_api_error or status is None:
             raise
         raise _translate(err, status) from err
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from connectors.testing.community import Community, Person, Post
+from connectors.testing.community import Category, Community, Person, Post
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
 
 __all__ = ["DiscourseEmulator", "iso"]
@@ -52,6 +52,7 @@ class DiscourseEmulator(Emulator):
         self.route("GET", r"/posts(?:\.json)?", self.latest_posts)
         self.route("GET", r"/post_action_users(?:\.json)?", self.post_action_users)
         self.route("GET", r"/t/(?:[^/]+/)?(?P<id>\d+)(?:\.json)?", self.topic)
+        self.route("GET", r"/categories(?:\.json)?", self.categories)
 
     # -- protocol hooks --------------------------------------------------------------------
     def authenticate(self, request: Request) -> Response | None:
@@ -240,6 +241,35 @@ class DiscourseEmulator(Emulator):
         return json_response(
             {"post_action_users": users, "total_rows_post_action_users": len(users)}
         )
+
+    def categories(self, request: Request) -> Response:
+        """``/categories.json``: every category with the fields the spec requires."""
+        with self.community.lock:
+            counts = {c.id: sum(1 for t in self.community.topics if t.category_id == c.id)
+                      for c in self.community.categories}
+            listed = [self.category_json(c, position, counts[c.id])
+                      for position, c in enumerate(self.community.categories)]
+        return json_response({"category_list": {"can_create_category": True, "can_create_topic": True,
+                                                "categories": listed}})
+
+    @staticmethod
+    def category_json(category: Category, position: int, topics: int) -> dict:
+        return {
+            "id": category.id, "name": category.name, "color": "0088CC", "text_color": "FFFFFF",
+            "style_type": "square", "emoji": None, "icon": None, "slug": category.slug,
+            "topic_count": topics, "post_count": topics, "position": position,
+            "description": None, "description_text": None, "description_excerpt": None,
+            "topic_url": None, "read_restricted": False, "permission": 1, "notification_level": 1,
+            "can_edit": True, "topic_template": None, "topic_title_placeholder": None,
+            "has_children": False, "subcategory_count": None, "sort_order": None,
+            "sort_ascending": None, "show_subcategory_list": False, "num_featured_topics": 3,
+            "default_view": None, "subcategory_list_style": "rows_with_featured_topics",
+            "default_top_period": "all", "default_list_filter": "all", "minimum_required_tags": 0,
+            "navigate_to_first_post_after_read": False, "topics_day": 0, "topics_week": 0,
+            "topics_month": 0, "topics_year": topics, "topics_all_time": topics,
+            "subcategory_ids": [], "uploaded_logo": None, "uploaded_logo_dark": None,
+            "uploaded_background": None, "uploaded_background_dark": None,
+        }
 
     def topic(self, request: Request) -> Response:
         """A minimal topic view: first 20 posts in ``post_stream.posts``, all ids in ``stream``."""

@@ -113,6 +113,7 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     method: str | None = None
+    lose_response: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -136,16 +137,18 @@ class FaultSet:
         delay: float = 0.0,
         drop: bool = False,
         method: str | None = None,
+        lose_response: bool = False,
     ) -> Fault:
         """Queue a fault for requests whose path starts with ``path``.
 
         ``status`` answers with the service's own error body, ``delay`` sleeps first (then
         answers normally when no status is given), ``drop`` closes the connection without
-        any response.
+        any response, ``lose_response`` handles the request and then closes the connection
+        without the answer (the service did the work; the client never heard).
         """
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(path, status, retry_after, times, delay, drop, method)
+        fault = Fault(path, status, retry_after, times, delay, drop, method, lose_response)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -324,6 +327,8 @@ class Emulator:
         except Exception as exc:  # a bug in a handler must still answer, as a 500
             response = self.error_response(500, f"emulator error: {exc!r}")
         recorded.status = response.status
+        if fault is not None and fault.lose_response:
+            return None
         return response
 
     def dispatch(self, request: Request) -> Response:

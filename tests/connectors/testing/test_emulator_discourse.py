@@ -135,3 +135,10 @@ def test_auth_and_content_type(discourse, client):
     ok = requests.get(discourse.base_url + "/posts.json", timeout=5,
                       headers={"Api-Key": "test-key", "Api-Username": "system"})
     assert ok.headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_categories_match_spec(client, community):
+    validator = response_validator("discourse", "/categories.json")
+    body = client._get("/categories.json")
+    assert_valid(validator, body)
+    assert {c["slug"] for c in client.categories()} == {c.slug for c in community.categories}

@@ -1,19 +1,13 @@
-"""Fixtures for the emulator tests: a small community and running emulators."""
+"""Fixtures for connector and emulator tests: a small community and running emulators."""
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-_ROOT = Path(__file__).resolve().parents[3]
-if str(_ROOT) not in sys.path:  # the project may not be installed in the test venv
-    sys.path.insert(0, str(_ROOT))
-
-from connectors.testing import (  # noqa: E402
+from connectors.testing import (
     Community,
     DiscourseEmulator,
     HubSpotEmulator,
