@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.blocks import CommunitySlackCredentials, DiscourseCredentials, HubSpotCredentials
 from connectors.discourse import DiscourseSource
+from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpotCrm
 from connectors.retry import Pacer
 from connectors.slack import SlackNotifier
@@ -101,14 +102,18 @@ def resolve_identities(database_url: str | None, crm: str = HUBSPOT) -> dict[str
 
 
 def _owner_slack_ids(slack_block: str | None, emails: dict[str, str]) -> dict[str, str]:
+    """Slack users of CRM owners, to mention them; a failed lookup only loses the mention."""
     if not slack_block or not emails:
         return {}
     notifier = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
     found = {}
-    for owner_id, email in emails.items():
-        user_id = notifier.user_id_for_email(email)
-        if user_id:
-            found[owner_id] = user_id
+    try:
+        for owner_id, email in emails.items():
+            user_id = notifier.user_id_for_email(email)
+            if user_id:
+                found[owner_id] = user_id
+    except ConnectorError as err:
+        get_run_logger().warning("Slack owner lookup failed, alerts go out without mentions: %s", err)
     return found
 
 

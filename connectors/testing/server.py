@@ -114,6 +114,7 @@ class Fault:
     drop: bool = False
     method: str | None = None
     lose_response: bool = False
+    after: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -138,17 +139,19 @@ class FaultSet:
         drop: bool = False,
         method: str | None = None,
         lose_response: bool = False,
+        after: int = 0,
     ) -> Fault:
         """Queue a fault for requests whose path starts with ``path``.
 
         ``status`` answers with the service's own error body, ``delay`` sleeps first (then
         answers normally when no status is given), ``drop`` closes the connection without
         any response, ``lose_response`` handles the request and then closes the connection
-        without the answer (the service did the work; the client never heard).
+        without the answer (the service did the work; the client never heard). ``after``
+        lets that many matching requests through untouched first (fail the third page).
         """
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(path, status, retry_after, times, delay, drop, method, lose_response)
+        fault = Fault(path, status, retry_after, times, delay, drop, method, lose_response, after)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -166,6 +169,9 @@ class FaultSet:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)

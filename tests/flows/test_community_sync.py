@@ -1,0 +1,109 @@
+"""community_sync end to end: a real Prefect server, the real clients, the emulators."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timedelta
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.logging import disable_run_logger
+from pydantic import SecretStr
+
+from connectors.blocks import CommunitySlackCredentials
+from connectors.errors import NotFoundError
+from connectors.store import Store
+from flows.community_sync import community_sync
+from flows.tasks import DISCOURSE_POSTS_CURSOR, pull_discourse
+from scoring import ClassificationRules
+from tests.flows.conftest import NOW, Deployment
+
+
+def alerts(d: Deployment) -> list[dict]:
+    return d.slack.messages("community-alerts")
+
+
+def test_sync_alerts_once_per_intent_account_and_reruns_do_nothing(deployment: Deployment) -> None:
+    d = deployment
+    first = community_sync(d.params, now=NOW)
+    entered = first["scored"]["entered_intent"]
+    assert entered and not first["actions"]["failed"]
+    assert first["discourse"]["new_activities"] == len(d.community.posts) + len(d.community.likes)
+    assert len(alerts(d)) == len(entered)
+    tasks = d.crm.tasks()
+    assert sorted(t["company_ids"][0] for t in tasks) == sorted(entered)
+    assert {t["properties"]["hs_task_priority"] for t in tasks} == {"HIGH"}
+
+    second = community_sync(d.params, now=NOW)
+    assert second["discourse"]["new_activities"] == 0
+    assert second["actions"]["done"] == [] and second["scored"]["planned"] == []
+    assert len(alerts(d)) == len(entered) and len(d.crm.tasks()) == len(tasks)
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["community-account-leaderboard"])))
+    assert artifacts and artifacts[0].data
+
+
+def test_a_members_premium_question_escapes_into_the_alert(deployment: Deployment) -> None:
+    d = deployment
+    community_sync(d.params, now=NOW)
+    with Store.open(d.database_url) as store:
+        states = store.tier_states("account")
+        matches = store.matches()
+    target = max((s for s in states.values() if s.tier == "consideration"), key=lambda s: s.score)
+    member_key = next(k for k, m in sorted(matches.items()) if m.account_id == target.entity_id)
+    user_id = int(member_key.split(":")[1])
+    title = "Does the enterprise plan include SSO? <!channel> *bold* & <@U0001>"
+    for n in range(math.ceil((75 - target.score) / 19) + 1):
+        d.community.add_topic(user_id, title if n == 0 else f"Pricing for more seats {n}?", "pricing?",
+                              d.community.categories[0].id, created_at=NOW - timedelta(minutes=30 + n))
+    before = len(alerts(d))
+
+    summary = community_sync(d.params, now=NOW)
+
+    assert target.entity_id in summary["scored"]["entered_intent"]
+    new = alerts(d)[before:]
+    assert len(new) == len(summary["scored"]["entered_intent"])
+    message = new[0]
+    raw = json.dumps([m.get("blocks") for m in new]) + " ".join(m["text"] for m in new)
+    assert "&lt;!channel&gt;" in raw and "<!channel>" not in raw and "<@U0001>" not in raw
+    assert message["metadata"]["event_payload"]["action_key"].startswith("intent:")
+
+
+def test_failed_alerts_are_sent_once_after_the_fix(deployment: Deployment) -> None:
+    d = deployment
+    good = d.params.slack_block
+    CommunitySlackCredentials(token=SecretStr("xoxb-revoked"), base_url=f"{d.slack.base_url}/api/").save(
+        f"{good}-bad")
+    first = community_sync(d.params.model_copy(update={"slack_block": f"{good}-bad"}), now=NOW)
+    entered = first["scored"]["entered_intent"]
+    assert len(first["actions"]["failed"]) == len(entered) and alerts(d) == []
+    assert len(d.crm.tasks()) == len(entered)
+
+    second = community_sync(d.params, now=NOW)
+    assert sorted(k for k, _ in second["actions"]["done"]) == sorted(f"intent:{a}:1:slack" for a in entered)
+    assert len(alerts(d)) == len(entered) and len(d.crm.tasks()) == len(entered)
+    third = community_sync(d.params, now=NOW)
+    assert third["actions"]["done"] == [] and len(alerts(d)) == len(entered)
+
+
+def test_cursor_holds_until_every_page_is_stored(deployment: Deployment) -> None:
+    """A sync that breaks mid-way keeps the old cursor; the next one loses and doubles nothing."""
+    d = deployment
+    total = len(d.community.posts) + len(d.community.likes)
+    d.forum.faults.add(path="/posts", status=404, after=2)  # permanent: not retried
+    with disable_run_logger():
+        with pytest.raises(NotFoundError):
+            pull_discourse.fn(d.params.discourse_block, d.database_url, NOW, ClassificationRules())
+        with Store.open(d.database_url) as store:
+            assert store.get_cursor(DISCOURSE_POSTS_CURSOR) is None
+            partial = store.count_activities()
+        assert 0 < partial < total
+        counts = pull_discourse.fn(d.params.discourse_block, d.database_url, NOW, ClassificationRules())
+    with Store.open(d.database_url) as store:
+        assert store.count_activities() == total
+        assert int(store.get_cursor(DISCOURSE_POSTS_CURSOR)) == max(p.id for p in d.community.posts)
+    assert counts["new_activities"] == total - partial
