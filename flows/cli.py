@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--activities", type=int, default=20000)
     demo.add_argument("--companies", type=int, default=200)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--runs", type=int, default=1, help="sync this many times (re-runs must do nothing new)")
+    demo.add_argument("--runs", type=int, default=2, help="sync this many times; the 2nd run shows a re-run does nothing twice")
     demo.add_argument("--database", type=Path, default=None, help="SQLite file (default ./community-scoring-demo.db)")
     demo.set_defaults(func=_demo)
     sync = sub.add_parser("sync", help="run community_sync once with the saved blocks")
