@@ -28,7 +28,7 @@ class DiscourseCredentials(Block):
     _block_type_slug = "discourse-credentials"
     _documentation_url = _DOCS
 
-    base_url: str = Field(description="The forum's address, e.g. https://community.example.com")
+    base_url: str = Field(description="The forum's address, e.g. https://community.example.com.")
     api_username: str = Field(default="system", description="User the API key acts as.")
     api_key: SecretStr = Field(description="An admin API key (Admin → API → Keys).")
     timeout_seconds: float = Field(default=30, description="Timeout of one request.")

@@ -115,6 +115,7 @@ class Fault:
     method: str | None = None
     lose_response: bool = False
     after: int = 0
+    body: Any = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -140,6 +141,7 @@ class FaultSet:
         method: str | None = None,
         lose_response: bool = False,
         after: int = 0,
+        body: Any = None,
     ) -> Fault:
         """Queue a fault for requests whose path starts with ``path``.
 
@@ -148,10 +150,11 @@ class FaultSet:
         any response, ``lose_response`` handles the request and then closes the connection
         without the answer (the service did the work; the client never heard). ``after``
         lets that many matching requests through untouched first (fail the third page).
+        ``body`` answers with this JSON instead (status 200 unless given): malformed data.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = Fault(path, status, retry_after, times, delay, drop, method, lose_response, after)
+        fault = Fault(path, status, retry_after, times, delay, drop, method, lose_response, after, body)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -321,6 +324,10 @@ class Emulator:
             if fault.drop:
                 recorded.status = 0
                 return None
+            if fault.body is not None:
+                response = json_response(fault.body, fault.status or 200)
+                recorded.status = response.status
+                return response
             if fault.status is not None:
                 response = self.fault_response(fault)
                 recorded.status = response.status

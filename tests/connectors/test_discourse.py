@@ -79,3 +79,19 @@ def test_dropped_connection_is_retryable_and_gives_up(discourse, now):
     with pytest.raises(RetryableError):
         next(source(discourse).post_pages(None, now=now))
     assert len([r for r in discourse.requests if r.path.startswith("/posts")]) == 3
+
+
+def test_malformed_posts_are_rejected_with_a_reason_and_the_rest_goes_on(discourse, community, now):
+    good = DiscourseSource(DiscourseClient(discourse.base_url, api_username="system", api_key="test-key"))
+    real = good.client.latest_posts()["latest_posts"]
+    broken = [
+        {**real[0], "created_at": "yesterday"},
+        {**real[1], "user_id": None},
+        {"id": "not-a-number"},
+        real[2],
+    ]
+    discourse.faults.add(path="/posts", body={"latest_posts": broken})
+    page = next(source(discourse).post_pages(None, now=now))
+    reasons = sorted(r.reason.split(":")[0] for r in page.rejected)
+    assert reasons == ["post without an integer id", "post without user_id or topic_id", "unreadable created_at"]
+    assert f"post:{real[2]['id']}" in {e.source_event_id for e in page.events}

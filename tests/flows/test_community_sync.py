@@ -10,6 +10,7 @@ import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.logging import disable_run_logger
+from pydiscourse import DiscourseClient
 from pydantic import SecretStr
 
 from connectors.blocks import CommunitySlackCredentials
@@ -107,3 +108,17 @@ def test_cursor_holds_until_every_page_is_stored(deployment: Deployment) -> None
         assert store.count_activities() == total
         assert int(store.get_cursor(DISCOURSE_POSTS_CURSOR)) == max(p.id for p in d.community.posts)
     assert counts["new_activities"] == total - partial
+
+
+def test_unreadable_posts_are_quarantined_and_the_sync_goes_on(deployment: Deployment) -> None:
+    d = deployment
+    latest = DiscourseClient(d.forum.base_url, api_username="system", api_key="test-key").latest_posts()
+    posts = latest["latest_posts"]
+    broken = {**posts[0], "created_at": "not a time"}
+    d.forum.faults.add(path="/posts", body={"latest_posts": [broken, *posts[1:]]})
+    summary = community_sync(d.params, now=NOW)
+    assert summary["discourse"]["quarantined"] == 1
+    assert summary["discourse"]["new_activities"] == len(d.community.posts) + len(d.community.likes) - 1
+    with Store.open(d.database_url) as store:
+        [entry] = store.quarantined()
+    assert entry.ref == f"post:{broken['id']}" and "created_at" in entry.reason and "not a time" in entry.payload
