@@ -39,7 +39,7 @@ def _tiers(community, now) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def big():
-    from tests.connectors.testing.conftest import NOW
+    from tests.connectors.conftest import NOW
     return generate_community(now=NOW)  # the defaults: 1000 / 200 / 20000
 
 
