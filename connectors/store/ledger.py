@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, select, update
 
 from .dml import insert_ignore
 from .errors import StoreError
+from .rows import from_row
 from .tables import LEDGER_STATUSES, action_ledger
 
 __all__ = ["LedgerEntry", "begin", "done_keys", "entries", "entry", "mark_done", "mark_failed"]
@@ -38,17 +39,7 @@ class LedgerEntry:
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:
-    return LedgerEntry(
-        key=row.key,
-        kind=row.kind,
-        status=row.status,
-        payload=row.payload,
-        external_id=row.external_id,
-        attempts=row.attempts,
-        error=row.error,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(LedgerEntry, row)
 
 
 def entry(connection: Connection, key: str) -> LedgerEntry | None:

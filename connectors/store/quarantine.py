@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from .rows import from_row
 from .tables import quarantine
 
 __all__ = ["QuarantineEntry", "add", "entries"]
@@ -47,14 +48,4 @@ def add(
 def entries(connection: Connection) -> list[QuarantineEntry]:
     """Every quarantined record, oldest first."""
     rows = connection.execute(select(quarantine).order_by(quarantine.c.id))
-    return [
-        QuarantineEntry(
-            id=row.id,
-            source=row.source,
-            ref=row.ref,
-            reason=row.reason,
-            payload=row.payload,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+    return [from_row(QuarantineEntry, row) for row in rows]

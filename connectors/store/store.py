@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,7 +29,7 @@ from scoring.records import (
 
 from . import ledger as _ledger
 from . import quarantine as _quarantine
-from . import rows as conv
+from .rows import from_row, to_row
 from . import tables as t
 from .dml import insert_ignore, upsert
 from .engine import WRITE_OPTION, default_database_url, make_engine, translate_errors
@@ -103,13 +104,13 @@ class Store:
         """Insert or update members by key; returns how many were written."""
         now = _now()
         with self._write() as conn:
-            return upsert(conn, t.members, (conv.member_row(m, now) for m in members))
+            return upsert(conn, t.members, (to_row(m, updated_at=now) for m in members))
 
     def members(self) -> list[Member]:
         """Every member, by key."""
         with self._read() as conn:
             rows = conn.execute(select(t.members).order_by(t.members.c.key))
-            return [conv.row_member(r) for r in rows]
+            return [from_row(Member, r) for r in rows]
 
     def add_activities(self, activities: Iterable[Activity]) -> int:
         """Store new activities, skipping ones already stored; returns how many were new."""
@@ -119,7 +120,7 @@ class Store:
     @staticmethod
     def _add_activities(conn: Connection, activities: Iterable[Activity]) -> int:
         now = _now()
-        rows = (conv.activity_row(a, now) for a in activities)
+        rows = (to_row(a, ingested_at=now) for a in activities)
         return insert_ignore(conn, t.activities, rows, conflict=["source", "source_event_id"])
 
     def activities(self, since: datetime | None = None) -> list[Activity]:
@@ -128,7 +129,7 @@ class Store:
         if since is not None:
             query = query.where(t.activities.c.occurred_at >= since)
         with self._read() as conn:
-            return [conv.row_activity(r) for r in conn.execute(query)]
+            return [from_row(Activity, r) for r in conn.execute(query)]
 
     def count_activities(self) -> int:
         """How many activities are stored."""
@@ -145,7 +146,7 @@ class Store:
         """Store one pulled page and advance its cursor atomically; returns new activities."""
         with self._write() as conn:
             now = _now()
-            upsert(conn, t.members, (conv.member_row(m, now) for m in members))
+            upsert(conn, t.members, (to_row(m, updated_at=now) for m in members))
             inserted = self._add_activities(conn, activities)
             if cursor is not None:
                 self._set_cursor(conn, *cursor)
@@ -157,33 +158,33 @@ class Store:
         """Insert or update ``crm``'s owners by id."""
         now = _now()
         with self._write() as conn:
-            return upsert(conn, t.crm_owners, (conv.owner_row(crm, o, now) for o in owners))
+            return upsert(conn, t.crm_owners, (to_row(o, crm=crm, updated_at=now) for o in owners))
 
     def owners(self, crm: str) -> list[CrmOwner]:
         """``crm``'s owners, by id."""
-        return self._crm_list(t.crm_owners, crm, conv.row_owner)
+        return self._crm_list(t.crm_owners, crm, partial(from_row, CrmOwner))
 
     def upsert_accounts(self, crm: str, accounts: Iterable[CrmAccount]) -> int:
         """Insert or update ``crm``'s accounts by id."""
         now = _now()
         with self._write() as conn:
-            rows = (conv.account_row(crm, a, now) for a in accounts)
+            rows = (to_row(a, crm=crm, updated_at=now) for a in accounts)
             return upsert(conn, t.crm_accounts, rows)
 
     def accounts(self, crm: str) -> list[CrmAccount]:
         """``crm``'s accounts, by id."""
-        return self._crm_list(t.crm_accounts, crm, conv.row_account)
+        return self._crm_list(t.crm_accounts, crm, partial(from_row, CrmAccount))
 
     def upsert_contacts(self, crm: str, contacts: Iterable[CrmContact]) -> int:
         """Insert or update ``crm``'s contacts by id."""
         now = _now()
         with self._write() as conn:
-            rows = (conv.contact_row(crm, c, now) for c in contacts)
+            rows = (to_row(c, crm=crm, updated_at=now) for c in contacts)
             return upsert(conn, t.crm_contacts, rows)
 
     def contacts(self, crm: str) -> list[CrmContact]:
         """``crm``'s contacts, by id."""
-        return self._crm_list(t.crm_contacts, crm, conv.row_contact)
+        return self._crm_list(t.crm_contacts, crm, partial(from_row, CrmContact))
 
     def _crm_list(self, table: Any, crm: str, convert: Any) -> list[Any]:
         query = select(table).where(table.c.crm == crm).order_by(table.c.id)
@@ -195,7 +196,7 @@ class Store:
     def save_resolution(self, resolution: Resolution) -> None:
         """Replace the stored matches and unmatched reasons with ``resolution``'s."""
         now = _now()
-        match_rows = [conv.match_row(key, m, now) for key, m in resolution.matches.items()]
+        match_rows = [to_row(m, updated_at=now) for key, m in resolution.matches.items()]
         unmatched_rows = [
             {"member_key": key, "reason": reason, "updated_at": now}
             for key, reason in resolution.unmatched.items()
@@ -210,7 +211,7 @@ class Store:
         """member_key → how it was matched to a CRM account."""
         with self._read() as conn:
             query = select(t.identity_matches).order_by(t.identity_matches.c.member_key)
-            return {r.member_key: conv.row_match(r) for r in conn.execute(query)}
+            return {r.member_key: from_row(Match, r) for r in conn.execute(query)}
 
     def unmatched(self) -> dict[str, str]:
         """member_key → why it could not be matched."""
@@ -241,12 +242,12 @@ class Store:
         """entity_id → current tier state, for entities of ``kind`` (e.g. "account")."""
         query = select(t.tier_state).where(t.tier_state.c.kind == kind)
         with self._read() as conn:
-            return {r.entity_id: conv.row_tier(r) for r in conn.execute(query)}
+            return {r.entity_id: from_row(TierState, r) for r in conn.execute(query)}
 
     def save_tier_states(self, kind: str, states: Iterable[TierState]) -> int:
         """Insert or update tier states of ``kind`` by entity id."""
         now = _now()
-        rows = (conv.tier_row(kind, s, now) for s in states)
+        rows = (to_row(s, kind=kind, updated_at=now) for s in states)
         with self._write() as conn:
             return upsert(conn, t.tier_state, rows)
 
