@@ -7,13 +7,22 @@ validates itself so a bad edit fails with a message that names the field and the
 from __future__ import annotations
 
 import math
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.records import ACTIVITY_TYPES, TIERS
 
-__all__ = ["ActivityWeight", "ScoringModel", "DEFAULT_WEIGHTS", "DEFAULT_TIER_FLOORS"]
+__all__ = [
+    "DEFAULT_STEPS",
+    "DEFAULT_TIER_FLOORS",
+    "DEFAULT_WEIGHTS",
+    "ActivityWeight",
+    "BreadthMultiplier",
+    "ScoringModel",
+    "SeasonalBaseline",
+    "StepMultiplier",
+]
 
 
 class ActivityWeight(BaseModel):
@@ -23,6 +32,10 @@ class ActivityWeight(BaseModel):
 
     points: float = Field(description="Points an activity is worth when it happens.")
     half_life_days: float = Field(description="Days after which the points are worth half.")
+    daily_cap: int | None = Field(
+        default=None, ge=1,
+        description="At most this many activities of this type count per member per day (anti-gaming).",
+    )
 
     @field_validator("points")
     @classmethod
@@ -51,11 +64,51 @@ DEFAULT_WEIGHTS: dict[str, ActivityWeight] = {
     "how_to_content": ActivityWeight(points=10, half_life_days=30),
     "thread_started": ActivityWeight(points=5, half_life_days=14),
     "reply": ActivityWeight(points=3, half_life_days=7),
-    "reaction": ActivityWeight(points=1, half_life_days=7),
+    "reaction": ActivityWeight(points=1, half_life_days=7, daily_cap=20),
 }
 
 #: The lowest score of each tier; below the first there is no tier.
 DEFAULT_TIER_FLOORS: dict[str, float] = {"awareness": 1, "consideration": 40, "intent": 75}
+
+
+class StepMultiplier(BaseModel):
+    """In ``step`` decay mode: activity up to ``max_days`` old keeps ``multiplier`` of its points."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_days: float | None = Field(description="Upper bound of the step in days; None = no bound (the last step).")
+    multiplier: float = Field(ge=0, le=1, description="Share of the points kept.")
+
+
+DEFAULT_STEPS: tuple[StepMultiplier, ...] = (
+    StepMultiplier(max_days=7, multiplier=1.0),
+    StepMultiplier(max_days=14, multiplier=0.9),
+    StepMultiplier(max_days=30, multiplier=0.75),
+    StepMultiplier(max_days=60, multiplier=0.5),
+    StepMultiplier(max_days=90, multiplier=0.25),
+    StepMultiplier(max_days=None, multiplier=0.1),
+)
+
+
+class BreadthMultiplier(BaseModel):
+    """Optional boost for accounts where several members are active at once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(default=False, description="Apply the multiplier.")
+    min_active_members: int = Field(default=3, ge=2, description="Members with a score >= 1 needed.")
+    multiplier: float = Field(default=1.25, ge=1, description="Account score multiplier when reached.")
+
+
+class SeasonalBaseline(BaseModel):
+    """Scale signal thresholds with trailing activity, so holiday dips don't fire churn alerts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(default=True, description="Scale churn and velocity thresholds.")
+    trailing_days: float = Field(default=90, gt=0, description="Window of recent activity compared.")
+    min_factor: float = Field(default=0.5, gt=0, description="Lowest threshold scale.")
+    max_factor: float = Field(default=1.5, gt=0, description="Highest threshold scale.")
 
 
 class ScoringModel(BaseModel):
@@ -72,8 +125,35 @@ class ScoringModel(BaseModel):
         default_factory=lambda: dict(DEFAULT_TIER_FLOORS),
         description="Lowest score of each tier (awareness, consideration, intent).",
     )
+    decay_mode: Literal["half_life", "step"] = Field(
+        default="half_life",
+        description="half_life: p·0.5^(age/half-life) per activity; step: multipliers on time since the member's last activity.",
+    )
+    step_multipliers: tuple[StepMultiplier, ...] = Field(
+        default=DEFAULT_STEPS, description="Steps of the step decay mode, by increasing max_days."
+    )
+    hysteresis_points: float = Field(
+        default=5, ge=0, description="A downgrade needs the score this far below the tier's floor."
+    )
+    breadth: BreadthMultiplier = Field(default_factory=BreadthMultiplier, description="Account breadth boost.")
     recency_days: float = Field(
         default=14, gt=0, description="Intent outreach only if the account was active this recently."
+    )
+    velocity_window_days: float = Field(default=14, gt=0, description="Window of the score-increase rate.")
+    fast_rising_points: float = Field(
+        default=30, gt=0, description="An account gaining this many points within the velocity window is fast-rising."
+    )
+    reemergence_gap_days: float = Field(
+        default=60, gt=0, description="A member silent this long who is active again has re-emerged."
+    )
+    churn_drop_points: float = Field(default=40, gt=0, description="An account score drop this large (within churn_window_days) is a churn risk.")
+    churn_window_days: float = Field(default=30, gt=0, description="Window in which the churn drop is measured.")
+    champion_streak_days: int = Field(
+        default=30, ge=1, description="A member at Intent every day this long is a champion."
+    )
+    seasonal: SeasonalBaseline = Field(default_factory=SeasonalBaseline, description="Seasonal baseline.")
+    capacity_per_owner_per_week: int = Field(
+        default=20, ge=1, description="At most this many plays per owner per week, by priority."
     )
 
     @field_validator("weights")
@@ -114,3 +194,4 @@ class ScoringModel(BaseModel):
 
 
 _ZERO = ActivityWeight(points=0, half_life_days=1)
+
