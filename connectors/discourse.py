@@ -71,6 +71,7 @@ class DiscourseSource:
         self.policy = policy or RetryPolicy(SERVICE)
         self.pacer = pacer or Pacer()
         self._categories: dict[int, str] | None = None
+        self._topic_owners: dict[int, int | None] = {}
 
     # -- calls -------------------------------------------------------------------------
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -121,6 +122,29 @@ class DiscourseSource:
             listed = body if isinstance(body, list) else body.get("category_list", {}).get("categories", [])
             self._categories = {int(c["id"]): str(c.get("slug") or c.get("name")) for c in listed}
         return self._categories
+
+    def thread_owner(self, post: dict[str, Any]) -> str | None:
+        """Member key of whoever started the post's topic (cached; one topic read when unseen).
+
+        Classification needs it: a reply in someone else's question thread is an answer.
+        """
+        topic_id = post.get("topic_id")
+        if not isinstance(topic_id, int):
+            return None
+        if post.get("post_number") == 1 and isinstance(post.get("user_id"), int):
+            self._topic_owners[topic_id] = post["user_id"]
+        if topic_id not in self._topic_owners:
+            try:
+                topic = self._call(self.client.topic, post.get("topic_slug") or "-", topic_id) or {}
+            except ConnectorError:
+                topic = {}  # deleted or private topic: the reply stays a plain reply
+            owner = topic.get("user_id")
+            if owner is None:
+                first = ((topic.get("post_stream") or {}).get("posts") or [{}])[0]
+                owner = first.get("user_id") if first.get("post_number") == 1 else None
+            self._topic_owners[topic_id] = owner if isinstance(owner, int) else None
+        owner_id = self._topic_owners[topic_id]
+        return f"{SERVICE}:{owner_id}" if owner_id is not None else None
 
     def post_pages(
         self, cursor: int | None, *, now: datetime, likes_lookback: timedelta = timedelta(days=2)
@@ -196,6 +220,7 @@ class DiscourseSource:
             title=post.get("topic_title"),
             text=post.get("raw") or post.get("excerpt") or "",
             category=self.categories().get(category_id) if isinstance(category_id, int) else None,
+            thread_owner_key=self.thread_owner(post),
         )
 
     def _like_events(self, post: dict[str, Any], created: datetime) -> list[SourceEvent]:
@@ -210,6 +235,7 @@ class DiscourseSource:
                 occurred_at=created,
                 url=self._post_url(post),
                 title=post.get("topic_title"),
+                category=self.categories().get(post["category_id"]) if isinstance(post.get("category_id"), int) else None,
             )
             for user in body.get("post_action_users", [])
             if isinstance(user.get("id"), int)

@@ -95,3 +95,15 @@ def test_malformed_posts_are_rejected_with_a_reason_and_the_rest_goes_on(discour
     reasons = sorted(r.reason.split(":")[0] for r in page.rejected)
     assert reasons == ["post without an integer id", "post without user_id or topic_id", "unreadable created_at"]
     assert f"post:{real[2]['id']}" in {e.source_event_id for e in page.events}
+
+
+def test_replies_know_who_started_their_thread(discourse, community, now):
+    events = [e for page in source(discourse).post_pages(None, now=now) for e in page.events]
+    replies = [e for e in events if e.kind in ("reply", "solution")]
+    assert replies
+    for event in replies[:50]:
+        post = community.post_by_id(int(event.source_event_id.split(":")[1]))
+        owner = community.topic_by_id(post.topic_id).user_id
+        assert event.thread_owner_key == f"discourse:{owner}"
+    topic_reads = [r for r in discourse.requests if r.path.startswith("/t/")]
+    assert len(topic_reads) <= len(community.topics)
