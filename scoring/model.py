@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from scoring.records import ACTIVITY_TYPES, TIERS
 
@@ -41,7 +49,10 @@ class ActivityWeight(BaseModel):
     @classmethod
     def _finite_points(cls, value: float) -> float:
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"points must be a finite number >= 0, got {value!r}")
+            raise ValueError(
+                f"points must be a finite number >= 0, got {value!r}; "
+                "use 0 for an activity type that should count nothing"
+            )
         return value
 
     @field_validator("half_life_days")
@@ -99,6 +110,20 @@ class BreadthMultiplier(BaseModel):
     min_active_members: int = Field(default=3, ge=2, description="Members with a score >= 1 needed.")
     multiplier: float = Field(default=1.25, ge=1, description="Account score multiplier when reached.")
 
+    @field_validator("multiplier", mode="wrap")
+    @classmethod
+    def _boost_not_penalty(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
+        try:
+            checked = handler(value)
+        except ValidationError:
+            checked = math.nan
+        if not math.isfinite(checked) or checked < 1:
+            raise ValueError(
+                f"breadth multiplier must be a finite number >= 1, got {value!r}; "
+                "use 1 for no boost (or set enabled: false)"
+            )
+        return checked
+
 
 class SeasonalBaseline(BaseModel):
     """Scale signal thresholds with trailing activity, so holiday dips don't fire churn alerts."""
@@ -109,6 +134,17 @@ class SeasonalBaseline(BaseModel):
     trailing_days: float = Field(default=90, gt=0, description="Window of recent activity compared.")
     min_factor: float = Field(default=0.5, gt=0, description="Lowest threshold scale.")
     max_factor: float = Field(default=1.5, gt=0, description="Highest threshold scale.")
+
+    @model_validator(mode="after")
+    def _ordered_factors(self) -> Self:
+        if not (math.isfinite(self.min_factor) and math.isfinite(self.max_factor)):
+            raise ValueError("seasonal min_factor and max_factor must be finite numbers > 0")
+        if self.min_factor > self.max_factor:
+            raise ValueError(
+                f"seasonal min_factor ({self.min_factor:g}) is larger than max_factor "
+                f"({self.max_factor:g}); lower min_factor or raise max_factor (e.g. 0.5 and 1.5)"
+            )
+        return self
 
 
 class ScoringModel(BaseModel):
@@ -162,9 +198,53 @@ class ScoringModel(BaseModel):
         unknown = sorted(set(weights) - set(ACTIVITY_TYPES))
         if unknown:
             raise ValueError(
-                f"unknown activity type(s) {unknown}; use one of {list(ACTIVITY_TYPES)}"
+                f"weights: unknown activity type(s) {unknown}; use one of {list(ACTIVITY_TYPES)}"
             )
         return weights
+
+    @field_validator("step_multipliers")
+    @classmethod
+    def _ordered_steps(cls, steps: tuple[StepMultiplier, ...]) -> tuple[StepMultiplier, ...]:
+        if not steps:
+            raise ValueError("step_multipliers is empty; give at least one step, the last with max_days: null")
+        for i, step in enumerate(steps):
+            if step.max_days is None and i != len(steps) - 1:
+                raise ValueError(
+                    f"step_multipliers: step {i + 1} has max_days null but is not the last step; "
+                    "only the last step may be unbounded, move it to the end"
+                )
+            if step.max_days is not None and not (math.isfinite(step.max_days) and step.max_days > 0):
+                raise ValueError(
+                    f"step_multipliers: step {i + 1} has max_days {step.max_days!r}; "
+                    "use a finite number of days > 0 (or null for the last step)"
+                )
+        for i, (a, b) in enumerate(zip(steps, steps[1:]), start=1):
+            if a.max_days is not None and b.max_days is not None and b.max_days <= a.max_days:
+                raise ValueError(
+                    f"step_multipliers: max_days must increase from step to step, but step {i + 1} "
+                    f"({b.max_days:g}) is not above step {i} ({a.max_days:g}); order the steps by max_days"
+                )
+            if b.multiplier > a.multiplier:
+                raise ValueError(
+                    f"step_multipliers: multipliers must not increase with age, but step {i + 1} "
+                    f"({b.multiplier:g}) is above step {i} ({a.multiplier:g}); older activity must keep "
+                    "at most the share of younger activity"
+                )
+        return steps
+
+    @field_validator("hysteresis_points", mode="wrap")
+    @classmethod
+    def _finite_hysteresis(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
+        try:
+            checked = handler(value)
+        except ValidationError:
+            checked = math.nan
+        if not math.isfinite(checked) or checked < 0:
+            raise ValueError(
+                f"hysteresis_points must be a finite number of points >= 0, got {value!r}; "
+                "use 0 for no hysteresis"
+            )
+        return checked
 
     @model_validator(mode="after")
     def _ordered_tiers(self) -> Self:
@@ -178,6 +258,14 @@ class ScoringModel(BaseModel):
                 "tier_floors overlap: they must be > 0 and strictly increasing "
                 f"(awareness < consideration < intent), got {dict(zip(TIERS, floors))}"
             )
+        for lower, upper in zip(TIERS, TIERS[1:]):
+            gap = self.tier_floors[upper] - self.tier_floors[lower]
+            if self.hysteresis_points > gap:
+                raise ValueError(
+                    f"hysteresis_points ({self.hysteresis_points:g}) is larger than the gap between the "
+                    f"{lower} and {upper} tier_floors ({gap:g}); use at most {gap:g} hysteresis_points "
+                    "or move the floors apart"
+                )
         return self
 
     def weight(self, activity_type: str) -> ActivityWeight:

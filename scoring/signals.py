@@ -1,19 +1,56 @@
-"""Signals derived from scores over time. First cut: tier transitions with episodes.
+"""Signals derived from scores over time: tier moves, recency, velocity, re-emergence,
+churn risk, champions, the seasonal baseline and free-vs-paid routing.
 
 Every tier change starts a new episode, so "entered Intent again after leaving" has a new
 episode number while "still in Intent" keeps its own: playbooks key their actions on it.
+
+Tier moves use hysteresis: an upgrade happens as soon as the score reaches a higher floor;
+a downgrade only when the score falls below the current tier's floor minus
+``model.hysteresis_points`` (then to the tier the score is in). Leaving ``awareness`` for no
+tier has no margin: its floor is 1 point and decayed scores never reach 0, so a margin would
+keep every member who ever acted in awareness forever.
+
+Signals over time read a `ScoreHistory` (one scoring pass per evaluated day for everybody).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
+from scoring.history import ScoreHistory, score_history
 from scoring.model import ScoringModel
-from scoring.records import TierState
+from scoring.records import TIERS, Activity, TierState
 
-__all__ = ["TierTransition", "advance_tiers"]
+__all__ = [
+    "DEFAULT_FREE_PLANS",
+    "Champion",
+    "ChurnRisk",
+    "Reemergence",
+    "SeasonalFactor",
+    "Signals",
+    "TierTransition",
+    "Velocity",
+    "advance_tiers",
+    "champions",
+    "churn_risks",
+    "detect_signals",
+    "last_activity",
+    "next_tier",
+    "recently_active",
+    "reemerged",
+    "route",
+    "seasonal_factor",
+    "velocities",
+]
+
+_DAY = timedelta(days=1)
+
+
+# --- tiers -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +65,26 @@ class TierTransition:
     at: datetime
 
 
+def _rank(tier: str | None) -> int:
+    return TIERS.index(tier) if tier in TIERS else -1
+
+
+def next_tier(current: str | None, score: float, model: ScoringModel) -> str | None:
+    """The tier an entity in ``current`` is in after scoring ``score``, with hysteresis.
+
+    Up as soon as ``score`` reaches a higher floor; down only below ``floor - hysteresis``
+    of the current tier (no margin when leaving awareness), then to the tier of ``score``.
+    """
+    scored = model.tier(score)
+    if current not in TIERS or _rank(scored) >= _rank(current):
+        return scored
+    if current == TIERS[0]:
+        return scored
+    if score < model.tier_floors[current] - model.hysteresis_points:
+        return scored
+    return current
+
+
 def advance_tiers(
     scores: Mapping[str, float],
     previous: Mapping[str, TierState],
@@ -36,15 +93,16 @@ def advance_tiers(
 ) -> tuple[dict[str, TierState], list[TierTransition]]:
     """New tier states for every scored or previously tiered entity, and the moves among them.
 
-    An entity that disappeared from ``scores`` has a score of 0.
+    An entity that disappeared from ``scores`` has a score of 0. Every tier change starts a
+    new episode (``episode + 1``); staying in a tier keeps ``since`` and ``episode``.
     """
     states: dict[str, TierState] = {}
     transitions: list[TierTransition] = []
     for entity_id in sorted(set(scores) | set(previous)):
         score = scores.get(entity_id, 0.0)
-        tier = model.tier(score)
         before = previous.get(entity_id)
         old_tier = before.tier if before else None
+        tier = next_tier(old_tier, score, model)
         if before is not None and tier == old_tier:
             states[entity_id] = TierState(entity_id, tier, score, before.since, before.episode)
             continue
@@ -54,3 +112,285 @@ def advance_tiers(
         states[entity_id] = TierState(entity_id, tier, score, now, episode)
         transitions.append(TierTransition(entity_id, old_tier, tier, score, episode, now))
     return states, transitions
+
+
+# --- recency and re-emergence --------------------------------------------------------------
+
+
+def last_activity(
+    activities: Iterable[Activity], account_of: Mapping[str, str] | None = None
+) -> dict[str, datetime]:
+    """Latest ``occurred_at`` per member key, or per account when ``account_of`` is given."""
+    latest: dict[str, datetime] = {}
+    for activity in activities:
+        key = activity.member_key if account_of is None else account_of.get(activity.member_key)
+        if key is not None and (key not in latest or activity.occurred_at > latest[key]):
+            latest[key] = activity.occurred_at
+    return latest
+
+
+def recently_active(
+    last_activity_at: Mapping[str, datetime], model: ScoringModel, now: datetime
+) -> set[str]:
+    """Entities with activity in the last ``model.recency_days`` (the Intent outreach filter).
+
+    Outreach on an account that went quiet weeks ago is cold; the filter keeps Intent alerts
+    to accounts that are active now. Timestamps after ``now`` (clock skew) count as recent.
+    """
+    since = now - timedelta(days=model.recency_days)
+    return {key for key, at in last_activity_at.items() if at >= since}
+
+
+@dataclass(frozen=True, slots=True)
+class Reemergence:
+    """A member came back after ``gap_days`` of silence; ``returned_at`` keys the play."""
+
+    member_key: str
+    silent_since: datetime
+    returned_at: datetime
+    gap_days: float
+
+
+def reemerged(
+    activities: Iterable[Activity], model: ScoringModel, now: datetime
+) -> dict[str, Reemergence]:
+    """Members whose return after ``reemergence_gap_days``+ of silence is recent.
+
+    Flags a member whose most recent return - an activity preceded by a silence of at least
+    ``model.reemergence_gap_days`` - happened within the last ``model.recency_days``. Further
+    activity after the return keeps the flag (a returning member rarely posts only once).
+    The first activity ever is not a return. Why: this cohort converted best of all (22%).
+    """
+    times: dict[str, list[datetime]] = defaultdict(list)
+    for activity in activities:
+        if activity.occurred_at <= now:
+            times[activity.member_key].append(activity.occurred_at)
+    gap = timedelta(days=model.reemergence_gap_days)
+    since = now - timedelta(days=model.recency_days)
+    found: dict[str, Reemergence] = {}
+    for member, stamps in times.items():
+        stamps.sort()
+        for before, after in zip(reversed(stamps[:-1]), reversed(stamps[1:])):
+            if after < since:
+                break
+            if after - before >= gap:
+                found[member] = Reemergence(member, before, after, (after - before) / _DAY)
+                break
+    return found
+
+
+# --- seasonal baseline, velocity, churn ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonalFactor:
+    """How busy the trailing window was compared with the long-run average window."""
+
+    factor: float
+    trailing_count: int
+    long_run_average: float | None
+    raw_ratio: float | None
+
+
+def seasonal_factor(
+    activities: Iterable[Activity],
+    model: ScoringModel,
+    now: datetime,
+    *,
+    history_start: datetime | None = None,
+) -> SeasonalFactor:
+    """Scale of the churn and velocity thresholds, from community-wide activity counts.
+
+    ``trailing_count`` = activities with ``now - seasonal.trailing_days < occurred_at <= now``;
+    ``long_run_average`` = activities with ``history_start <= occurred_at <= now`` times
+    ``trailing_days / (now - history_start in days)`` (the average count per window of the
+    same length; ``history_start`` defaults to the earliest activity);
+    ``factor = clamp(trailing_count / long_run_average, min_factor, max_factor)``.
+    The factor is 1 when the baseline is disabled, when there is no activity, or when the
+    history is not longer than one trailing window (nothing to compare with yet).
+    A holiday dip gives a factor < 1: churn needs a larger drop, velocity a smaller gain.
+    """
+    config = model.seasonal
+    stamps = [a.occurred_at for a in activities if a.occurred_at <= now]
+    start = history_start if history_start is not None else min(stamps, default=None)
+    trailing_start = now - timedelta(days=config.trailing_days)
+    trailing = sum(1 for at in stamps if at > trailing_start)
+    if not config.enabled or start is None:
+        return SeasonalFactor(1.0, trailing, None, None)
+    span_days = (now - start) / _DAY
+    if span_days <= config.trailing_days:
+        return SeasonalFactor(1.0, trailing, None, None)
+    total = sum(1 for at in stamps if at >= start)
+    average = total * config.trailing_days / span_days
+    if average <= 0:
+        return SeasonalFactor(1.0, trailing, average, None)
+    ratio = trailing / average
+    return SeasonalFactor(min(max(ratio, config.min_factor), config.max_factor), trailing, average, ratio)
+
+
+@dataclass(frozen=True, slots=True)
+class Velocity:
+    """Score gain over the velocity window; fast-rising when ``gain >= threshold``."""
+
+    entity_id: str
+    score: float
+    score_before: float
+    gain: float
+    per_day: float
+    threshold: float
+    fast_rising: bool
+
+
+def velocities(
+    scores_now: Mapping[str, float],
+    scores_before: Mapping[str, float],
+    model: ScoringModel,
+    factor: float = 1.0,
+) -> dict[str, Velocity]:
+    """Velocity of every entity scored now: ``score now - score velocity_window_days ago``.
+
+    Fast-rising when the gain is at least ``fast_rising_points * factor`` (the seasonal
+    factor: in a quiet season a smaller gain stands out). Why: a quickly rising account is
+    evaluating now, before it crosses the Intent floor.
+    """
+    threshold = model.fast_rising_points * factor
+    window = model.velocity_window_days
+    found: dict[str, Velocity] = {}
+    for entity, score in scores_now.items():
+        before = scores_before.get(entity, 0.0)
+        gain = score - before
+        found[entity] = Velocity(entity, score, before, gain, gain / window, threshold, gain >= threshold)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnRisk:
+    """An account fell ``drop`` points from its peak within the churn window."""
+
+    account_id: str
+    score: float
+    peak_score: float
+    peak_at: datetime
+    drop: float
+    threshold: float
+
+
+def churn_risks(history: ScoreHistory, model: ScoringModel, factor: float = 1.0) -> dict[str, ChurnRisk]:
+    """Accounts whose score dropped at least ``churn_drop_points / factor`` within the window.
+
+    ``drop`` = max of the account's daily scores over the last ``churn_window_days`` (every
+    whole day, now included) minus its current score. The threshold is *divided* by the
+    seasonal factor so a community-wide holiday dip (factor < 1) needs a larger drop and
+    does not fire false alerts. Why: a sharp fall in engagement precedes churn.
+    """
+    threshold = model.churn_drop_points / factor
+    days = [d for d in history.days_ago if d <= model.churn_window_days and d == int(d)]
+    current = history.accounts.get(0.0, {})
+    entities = set().union(*(history.accounts[d] for d in days)) if days else set()
+    found: dict[str, ChurnRisk] = {}
+    for account in sorted(entities):
+        peak_day = max(days, key=lambda d: (history.accounts[d].get(account, 0.0), -d))
+        peak = history.accounts[peak_day].get(account, 0.0)
+        score = current.get(account, 0.0)
+        if peak - score >= threshold:
+            found[account] = ChurnRisk(account, score, peak, history.at(peak_day), peak - score, threshold)
+    return found
+
+
+# --- champions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Champion:
+    """A member at Intent on every day of the streak; ``lowest_score`` over those days."""
+
+    member_key: str
+    streak_days: int
+    lowest_score: float
+
+
+def champions(history: ScoreHistory, model: ScoringModel) -> dict[str, Champion]:
+    """Members at Intent on each of the days ``now - k days``, ``k = champion_streak_days .. 0``.
+
+    The first day needs the intent floor; later days use the tier hysteresis (at least
+    ``intent floor - hysteresis_points``), as tier moves do. So a member who reached Intent
+    exactly ``champion_streak_days`` ago and stayed is a champion; a day later start is not.
+    Why: long-standing advocates are invited to beta programs and advisory boards.
+    """
+    streak = model.champion_streak_days
+    floor = model.tier_floors["intent"]
+    keep = floor - model.hysteresis_points
+    days = [float(k) for k in range(streak, -1, -1)]
+    if any(d not in history.members for d in days):
+        raise ValueError(f"the history lacks some of the last {streak} days; use signal_days(model)")
+    found: dict[str, Champion] = {}
+    for member, first in history.members[days[0]].items():
+        if first < floor:
+            continue
+        scores = [history.members[d].get(member, 0.0) for d in days]
+        if all(s >= keep for s in scores[1:]):
+            found[member] = Champion(member, streak, min(scores))
+    return found
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+#: Plans routed to free-to-paid conversion; anything else is a paid plan (expansion).
+DEFAULT_FREE_PLANS: frozenset[str] = frozenset({"free", "trial", "freemium"})
+
+
+def route(
+    plan: str | None, *, free_plans: Collection[str] = DEFAULT_FREE_PLANS
+) -> Literal["conversion", "expansion"]:
+    """Which motion an Intent account goes to: free/trial/unknown plan → conversion, paid → expansion.
+
+    Plan names compare case-insensitively, ignoring surrounding spaces. Why: free accounts
+    are converted by SDRs, paid ones expanded by their CSM, with different messages.
+    """
+    name = (plan or "").strip().lower()
+    free = {p.strip().lower() for p in free_plans}
+    return "conversion" if not name or name in free else "expansion"
+
+
+# --- everything at once -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """All signals of one sync, computed from one score history."""
+
+    evaluated_at: datetime
+    seasonal: SeasonalFactor
+    recently_active_accounts: frozenset[str]
+    account_velocity: Mapping[str, Velocity]
+    member_velocity: Mapping[str, Velocity]
+    churn_risks: Mapping[str, ChurnRisk]
+    champions: Mapping[str, Champion]
+    reemerged: Mapping[str, Reemergence]
+    history: ScoreHistory
+
+
+def detect_signals(
+    activities: Iterable[Activity],
+    account_of: Mapping[str, str],
+    model: ScoringModel,
+    now: datetime,
+    *,
+    history_start: datetime | None = None,
+) -> Signals:
+    """Every signal of PRODUCT.md for all members and accounts, scoring once per evaluated day."""
+    items = list(activities)
+    history = score_history(items, account_of, model, now)
+    seasonal = seasonal_factor(items, model, now, history_start=history_start)
+    window = model.velocity_window_days
+    return Signals(
+        evaluated_at=now,
+        seasonal=seasonal,
+        recently_active_accounts=frozenset(recently_active(last_activity(items, account_of), model, now)),
+        account_velocity=velocities(history.accounts[0.0], history.accounts[window], model, seasonal.factor),
+        member_velocity=velocities(history.members[0.0], history.members[window], model, seasonal.factor),
+        churn_risks=churn_risks(history, model, seasonal.factor),
+        champions=champions(history, model),
+        reemerged=reemerged(items, model, now),
+        history=history,
+    )

@@ -1,0 +1,49 @@
+"""Priority = score × max(value, 1) and the per-owner weekly capacity cap."""
+
+from hypothesis import given, strategies as st
+
+from scoring import ScoringModel
+from scoring.priority import Candidate, apply_capacity, priority
+
+
+def test_priority_is_score_times_value_with_a_floor_of_one() -> None:
+    assert priority(80, 5000) == 400_000
+    assert priority(80, 0) == 80
+    assert priority(80, 0.5) == 80
+
+
+def test_capacity_keeps_the_top_20_of_25_for_one_owner() -> None:
+    candidates = [Candidate(f"intent:a{i}:1", f"a{i}", "rep", score=75 + i, value=1000) for i in range(25)]
+    kept, deferred = apply_capacity(candidates, {}, ScoringModel())
+    assert [c.account_id for c in kept] == [f"a{i}" for i in range(24, 4, -1)]
+    assert [d.candidate.account_id for d in deferred] == ["a4", "a3", "a2", "a1", "a0"]
+    assert "capacity of 20" in deferred[0].reason and "rep" in deferred[0].reason
+
+
+def test_plays_already_sent_this_week_count_and_owners_are_capped_separately() -> None:
+    candidates = [Candidate(f"k{i}", f"a{i}", owner, 80, 1) for i, owner in enumerate(["x", "x", "x", "y", None])]
+    kept, deferred = apply_capacity(candidates, {"x": 18, "y": 20}, ScoringModel())
+    assert [c.key for c in kept] == ["k0", "k1", "k4"]
+    assert [d.candidate.key for d in deferred] == ["k2", "k3"]
+    assert "18 earlier this week" in deferred[0].reason
+
+
+def test_ties_break_by_score_then_account_then_key() -> None:
+    model = ScoringModel(capacity_per_owner_per_week=2)
+    candidates = [Candidate("k3", "b", "r", 100, 1), Candidate("k2", "a", "r", 50, 2), Candidate("k1", "a", "r", 100, 1)]
+    kept, deferred = apply_capacity(candidates, {}, model)
+    assert [c.key for c in kept] == ["k1", "k3"] and [d.candidate.key for d in deferred] == ["k2"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["r1", "r2", None]), st.floats(0, 200), st.floats(0, 1e6)), max_size=60),
+       st.randoms())
+def test_capacity_never_exceeds_the_cap_and_ignores_input_order(rows, rnd) -> None:
+    model = ScoringModel(capacity_per_owner_per_week=5)
+    candidates = [Candidate(f"k{i}", f"a{i}", owner, score, value) for i, (owner, score, value) in enumerate(rows)]
+    kept, deferred = apply_capacity(candidates, {"r1": 2}, model)
+    shuffled = list(candidates)
+    rnd.shuffle(shuffled)
+    assert apply_capacity(shuffled, {"r1": 2}, model) == (kept, deferred)
+    assert len(kept) + len(deferred) == len(candidates)
+    assert sum(c.owner_id == "r1" for c in kept) <= 3
+    assert all(sum(c.owner_id == o for c in kept) <= 5 for o in ("r2", None))
