@@ -117,6 +117,13 @@ def _owner_slack_ids(slack_block: str | None, emails: dict[str, str]) -> dict[st
     return found
 
 
+def _plays_this_week(store: Store, now: datetime) -> Counter[str | None]:
+    """Intent plays each owner got in the 7 days before ``now`` (one alert per play)."""
+    since = now - timedelta(days=7)
+    return Counter(e.payload.get("owner_id") for e in store.ledger(kind="slack_alert")
+                   if e.created_at >= since and e.key.startswith("intent:"))
+
+
 @task(name="score-and-plan", cache_policy=NO_CACHE)
 def score_and_plan(
     database_url: str | None, model: ScoringModel, intent: IntentPlaybookConfig,
@@ -146,7 +153,9 @@ def score_and_plan(
             account_of=account_of, members=members, activities=activities, accounts=accounts,
             owners=owners, owner_slack_ids=_owner_slack_ids(slack_block, wanted_owner_emails),
         )
-        actions = plan_intent_actions(transitions, briefs, intent, model, now)
+        plan = plan_intent_actions(transitions, briefs, intent, model, now,
+                                   plays_this_week=_plays_this_week(store, now))
+        actions = plan.actions
         record_plan(store, actions)
         store.save_tier_states("account", states.values())
         store.save_tier_states("member", member_states.values())
@@ -174,6 +183,7 @@ def score_and_plan(
         ],
         "entered_intent": sorted(entering),
         "planned": [a.key for a in actions],
+        "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
         "leaderboard": leaderboard,
     }
 

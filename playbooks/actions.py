@@ -18,7 +18,7 @@ Mode = Literal["off", "draft", "live"]
 
 @dataclass(frozen=True)
 class SendSlackAlert:
-    """Post a Block Kit message; ``mention_email`` is resolved to a Slack user when sent."""
+    """Post a Block Kit message; ``owner_id`` is the CRM owner the play counts against."""
 
     key: str
     channel: str
@@ -26,6 +26,7 @@ class SendSlackAlert:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     mode: Mode = "live"
     priority: float = 0.0
+    owner_id: str | None = None
     kind: str = "slack_alert"
 
     def to_payload(self) -> dict[str, Any]:

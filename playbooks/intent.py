@@ -2,12 +2,15 @@
 
 ``plan_intent_actions`` is pure: transitions and briefs in, typed actions out. The keys
 name the account and its tier episode, so the same crossing always plans the same keys and
-the ledger turns a re-plan into a no-op.
+the ledger turns a re-plan into a no-op. Free accounts go to conversion, paid ones to
+expansion (``route``); each owner gets at most ``capacity_per_owner_per_week`` plays, the
+highest priority (score × account value) first — the rest are deferred with the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +20,10 @@ from playbooks.actions import Action, CreateCrmTask, Mode, SendSlackAlert
 from playbooks.briefs import AccountBrief
 from playbooks.slack_messages import escape, plain, rich_link, rich_text_list
 from scoring.model import ScoringModel
-from scoring.signals import TierTransition
+from scoring.priority import Candidate, Deferred, apply_capacity
+from scoring.signals import TierTransition, route
 
-__all__ = ["IntentPlaybookConfig", "plan_intent_actions", "intent_alert_blocks"]
+__all__ = ["IntentPlan", "IntentPlaybookConfig", "plan_intent_actions", "intent_alert_blocks"]
 
 
 class IntentPlaybookConfig(BaseModel):
@@ -34,9 +38,16 @@ class IntentPlaybookConfig(BaseModel):
     crm: str = Field(default="hubspot", description="Which CRM gets the task.")
 
 
+@dataclass(frozen=True)
+class IntentPlan:
+    """The actions to take and the plays deferred by capacity caps."""
+
+    actions: list[Action] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
+
+
 def _angle(brief: AccountBrief) -> str:
-    plan = (brief.account.plan or "").lower()
-    if plan in {"", "free", "trial"}:
+    if route(brief.account.plan) == "conversion":
         return "Free-to-paid: offer a walkthrough of the paid features they are asking about."
     return "Expansion: they are on a paid plan; explore a higher tier or more seats."
 
@@ -86,31 +97,43 @@ def plan_intent_actions(
     config: IntentPlaybookConfig,
     model: ScoringModel,
     now: datetime,
-) -> list[Action]:
-    """One alert and one task per account that entered Intent and was active recently."""
+    *,
+    plays_this_week: Mapping[str | None, int] | None = None,
+) -> IntentPlan:
+    """One alert and one task per account that entered Intent and was active recently.
+
+    ``plays_this_week`` counts the plays each owner already got in the last 7 days.
+    """
     if config.mode == "off":
-        return []
+        return IntentPlan()
     recent_since = now - timedelta(days=model.recency_days)
-    actions: list[Action] = []
+    candidates: list[Candidate] = []
     for move in transitions:
         if move.to_tier != "intent" or move.from_tier == "intent":
             continue
         brief = briefs.get(move.entity_id)
         if brief is None or brief.last_activity_at is None or brief.last_activity_at < recent_since:
             continue
-        base = f"intent:{move.entity_id}:{move.episode}"
-        priority = brief.score * max(brief.account.value, 1.0)
-        draft = config.mode == "draft"
+        candidates.append(Candidate(
+            key=f"intent:{move.entity_id}:{move.episode}", account_id=move.entity_id,
+            owner_id=brief.account.owner_id, score=brief.score, value=brief.account.value,
+        ))
+    kept, deferred = apply_capacity(candidates, plays_this_week or {}, model)
+    draft = config.mode == "draft"
+    actions: list[Action] = []
+    for candidate in kept:
+        brief = briefs[candidate.account_id]
         text, blocks = intent_alert_blocks(brief, draft=draft)
         actions.append(SendSlackAlert(
-            key=f"{base}:slack", channel=config.review_channel if draft else config.alert_channel,
-            text=text, blocks=blocks, mode=config.mode, priority=priority,
+            key=f"{candidate.key}:slack", channel=config.review_channel if draft else config.alert_channel,
+            text=text, blocks=blocks, mode=config.mode, priority=candidate.priority,
+            owner_id=candidate.owner_id,
         ))
         if not draft:
             actions.append(CreateCrmTask(
-                key=f"{base}:task", crm=config.crm, account_id=brief.account.id,
+                key=f"{candidate.key}:task", crm=config.crm, account_id=candidate.account_id,
                 subject=f"Community Intent: {brief.account.name}", body=_task_body(brief),
                 due_at=now + timedelta(hours=config.task_due_hours),
-                owner_id=brief.account.owner_id, mode=config.mode, priority=priority,
+                owner_id=candidate.owner_id, mode=config.mode, priority=candidate.priority,
             ))
-    return sorted(actions, key=lambda a: (-a.priority, a.key))
+    return IntentPlan(actions, deferred)

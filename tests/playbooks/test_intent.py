@@ -29,7 +29,7 @@ def entered(episode: int = 1) -> TierTransition:
 
 
 def test_one_alert_and_one_task_with_episode_keys() -> None:
-    actions = plan_intent_actions([entered(3)], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    actions = plan_intent_actions([entered(3)], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW).actions
     assert sorted(a.key for a in actions) == ["intent:42:3:slack", "intent:42:3:task"]
     task = next(a for a in actions if isinstance(a, CreateCrmTask))
     assert task.due_at == NOW + timedelta(hours=4) and task.account_id == "42" and task.owner_id == "7"
@@ -38,21 +38,21 @@ def test_one_alert_and_one_task_with_episode_keys() -> None:
 
 def test_same_input_plans_the_same_keys() -> None:
     args = ([entered()], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW)
-    assert [a.key for a in plan_intent_actions(*args)] == [a.key for a in plan_intent_actions(*args)]
+    assert [a.key for a in plan_intent_actions(*args).actions] == [a.key for a in plan_intent_actions(*args).actions]
 
 
 def test_recency_filter_and_modes() -> None:
     model = ScoringModel()
-    assert plan_intent_actions([entered()], {"42": brief(last_days_ago=15)}, IntentPlaybookConfig(), model, NOW) == []
-    assert plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="off"), model, NOW) == []
-    drafts = plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="draft"), model, NOW)
+    assert plan_intent_actions([entered()], {"42": brief(last_days_ago=15)}, IntentPlaybookConfig(), model, NOW).actions == []
+    assert plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="off"), model, NOW).actions == []
+    drafts = plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="draft"), model, NOW).actions
     assert len(drafts) == 1 and isinstance(drafts[0], SendSlackAlert)
     assert drafts[0].channel == "community-review" and drafts[0].text.startswith("[DRAFT]")
 
 
 def test_still_in_intent_plans_nothing() -> None:
     move = TierTransition("42", "intent", "intent", 90.0, 1, NOW)
-    assert plan_intent_actions([move], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW) == []
+    assert plan_intent_actions([move], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW).actions == []
 
 
 def _texts(node):
@@ -68,7 +68,7 @@ def _texts(node):
 
 def test_community_text_is_escaped_and_never_formatted() -> None:
     alert = next(a for a in plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(),
-                                                 ScoringModel(), NOW) if isinstance(a, SendSlackAlert))
+                                                 ScoringModel(), NOW).actions if isinstance(a, SendSlackAlert))
     raw = json.dumps(alert.blocks) + alert.text
     assert "<!channel>" not in raw and "<@U999>" not in raw and "<https://evil" not in raw
     assert "&lt;!channel&gt;" in raw and "&amp;" in raw
@@ -77,3 +77,25 @@ def test_community_text_is_escaped_and_never_formatted() -> None:
         if kind == "mrkdwn":
             assert "*bold*" not in text and "*star*" not in text
     assert any("*bold*" in text for kind, text in _texts(alert.blocks) if kind in ("link", "text"))
+
+
+def test_free_plans_go_to_conversion_and_paid_to_expansion() -> None:
+    free = plan_intent_actions([entered()], {"42": brief(plan="free")}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    paid = plan_intent_actions([entered()], {"42": brief(plan="enterprise")}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    assert "Free-to-paid" in json.dumps(free.actions[0].blocks)
+    assert "Expansion" in json.dumps(paid.actions[0].blocks)
+
+
+def test_capacity_defers_plays_beyond_the_owners_weekly_cap() -> None:
+    model = ScoringModel(capacity_per_owner_per_week=3)
+    moves, briefs = [], {}
+    for n in range(5):
+        b = brief()
+        account = CrmAccount(str(n), f"A{n}", owner_id="7", plan="pro", value=1000 * (n + 1))
+        briefs[str(n)] = AccountBrief(**{**b.__dict__, "account": account})
+        moves.append(TierTransition(str(n), "consideration", "intent", 88.0, 1, NOW))
+    plan = plan_intent_actions(moves, briefs, IntentPlaybookConfig(), model, NOW, plays_this_week={"7": 1})
+    kept = sorted({a.key.split(":")[1] for a in plan.actions})
+    assert kept == ["3", "4"]  # 3 per week, 1 already used: the two most valuable
+    assert sorted(d.candidate.account_id for d in plan.deferred) == ["0", "1", "2"]
+    assert all("7" in d.reason for d in plan.deferred)
