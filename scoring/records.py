@@ -81,7 +81,11 @@ class SourceEvent:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A community member as one source knows them; ``key`` is ``"{source}:{external_id}"``."""
+    """A community member as one source knows them; ``key`` is ``"{source}:{external_id}"``.
+
+    ``sso_id`` is the external id of the single sign-on identity behind the account, when
+    the source knows it (the same id a CRM contact may carry).
+    """
 
     key: str
     source: str
@@ -92,6 +96,7 @@ class Member:
     company: str | None = None
     is_staff: bool = False
     is_bot: bool = False
+    sso_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +122,13 @@ class CrmAccount:
 
 @dataclass(frozen=True, slots=True)
 class CrmContact:
-    """A CRM contact, optionally associated with an account."""
+    """A CRM contact, optionally associated with an account; ``sso_id`` as on `Member`."""
 
     id: str
     email: str | None = None
     account_id: str | None = None
     name: str | None = None
+    sso_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +144,15 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """The outcome of identity resolution: matches plus unmatched members with the reason."""
+    """The outcome of identity resolution: matches plus unmatched members with the reason.
+
+    ``person_of`` maps every member key to the key of the person it belongs to (members of
+    one person on several sources share it; a member alone is its own person).
+    """
 
     matches: dict[str, Match] = field(default_factory=dict)
     unmatched: dict[str, str] = field(default_factory=dict)
+    person_of: dict[str, str] = field(default_factory=dict)
 
     def account_of(self) -> dict[str, str]:
         """member_key → account_id, the mapping `score_accounts` takes."""

@@ -194,18 +194,24 @@ class Store:
     # -- identity -----------------------------------------------------------------------
 
     def save_resolution(self, resolution: Resolution) -> None:
-        """Replace the stored matches and unmatched reasons with ``resolution``'s."""
+        """Replace the stored matches, unmatched reasons and people with ``resolution``'s."""
         now = _now()
         match_rows = [to_row(m, updated_at=now) for key, m in resolution.matches.items()]
         unmatched_rows = [
             {"member_key": key, "reason": reason, "updated_at": now}
             for key, reason in resolution.unmatched.items()
         ]
+        people_rows = [
+            {"member_key": key, "person_key": person, "updated_at": now}
+            for key, person in resolution.person_of.items()
+        ]
         with self._write() as conn:
             conn.execute(delete(t.identity_matches))
             conn.execute(delete(t.identity_unmatched))
+            conn.execute(delete(t.identity_people))
             upsert(conn, t.identity_matches, match_rows)
             upsert(conn, t.identity_unmatched, unmatched_rows)
+            upsert(conn, t.identity_people, people_rows)
 
     def matches(self) -> dict[str, Match]:
         """member_key → how it was matched to a CRM account."""
@@ -218,6 +224,35 @@ class Store:
         with self._read() as conn:
             query = select(t.identity_unmatched).order_by(t.identity_unmatched.c.member_key)
             return {r.member_key: r.reason for r in conn.execute(query)}
+
+    def people(self) -> dict[str, str]:
+        """member_key → person_key from the last resolution (`Resolution.person_of`)."""
+        with self._read() as conn:
+            query = select(t.identity_people).order_by(t.identity_people.c.member_key)
+            return {r.member_key: r.person_key for r in conn.execute(query)}
+
+    def set_override(self, member_key: str, account_id: str | None, note: str = "") -> None:
+        """Tie ``member_key`` to ``account_id`` by hand, or with None never match it.
+
+        Replaces an earlier override of the member (``created_at`` becomes now); `resolve`
+        takes the result of `overrides` as its ``overrides`` option.
+        """
+        row = {"member_key": member_key, "account_id": account_id, "note": note}
+        with self._write() as conn:
+            row["created_at"] = _now()
+            upsert(conn, t.identity_overrides, [row])
+
+    def remove_override(self, member_key: str) -> None:
+        """Forget ``member_key``'s override (a no-op if it has none)."""
+        with self._write() as conn:
+            overrides = t.identity_overrides
+            conn.execute(delete(overrides).where(overrides.c.member_key == member_key))
+
+    def overrides(self) -> dict[str, str | None]:
+        """member_key → account_id (None: never match), the manual layer of `resolve`."""
+        with self._read() as conn:
+            query = select(t.identity_overrides).order_by(t.identity_overrides.c.member_key)
+            return {r.member_key: r.account_id for r in conn.execute(query)}
 
     # -- cursors and tier state ---------------------------------------------------------
 

@@ -35,6 +35,8 @@ __all__ = [
     "crm_contacts",
     "crm_owners",
     "identity_matches",
+    "identity_overrides",
+    "identity_people",
     "identity_unmatched",
     "members",
     "metadata",
@@ -64,6 +66,8 @@ members = Table(
     Column("is_staff", Boolean, nullable=False, server_default=false()),
     Column("is_bot", Boolean, nullable=False, server_default=false()),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("sso_id", String),
+    Index("ix_members_sso_id", "sso_id"),
 )
 
 activities = Table(
@@ -117,6 +121,8 @@ crm_contacts = Table(
     Column("account_id", String),
     Column("name", String),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("sso_id", String),
+    Index("ix_crm_contacts_sso_id", "sso_id"),
 )
 Index("ix_crm_contacts_email_lower", func.lower(crm_contacts.c.email))
 
@@ -137,6 +143,26 @@ identity_unmatched = Table(
     Column("member_key", String, primary_key=True),
     Column("reason", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The operator's word: member_key → account_id, NULL meaning "never match this member".
+identity_overrides = Table(
+    "identity_overrides",
+    metadata,
+    Column("member_key", String, primary_key=True),
+    Column("account_id", String),
+    Column("note", Text, nullable=False, server_default=text("''")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: member_key → person_key of the last resolution (one person across sources).
+identity_people = Table(
+    "identity_people",
+    metadata,
+    Column("member_key", String, primary_key=True),
+    Column("person_key", String, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_identity_people_person_key", "person_key"),
 )
 
 sync_cursors = Table(

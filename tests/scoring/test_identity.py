@@ -1,4 +1,4 @@
-"""Identity resolution, first cut: email, then corporate domain; never a guess."""
+"""Identity resolution, the first cut's cases: email, then corporate domain; never a guess."""
 
 from scoring import CrmAccount, CrmContact, Member, resolve
 
@@ -36,7 +36,9 @@ def test_layers_and_reasons() -> None:
     assert set(result.matches) == {"ann", "bob"}
     assert result.unmatched["cid"] == "free-mail domain gmail.com"
     assert result.unmatched["dee"].startswith("ambiguous")
-    assert result.unmatched["eve"] == "no email address"
+    # The first cut said "no email address"; with the company-name layer the reason must
+    # also say that there was no company to go by.
+    assert result.unmatched["eve"] == "no email address and no company"
     assert result.unmatched["fay"].startswith("no contact or account")
     assert result.unmatched["ops"] == "team member"
     assert result.account_of() == {"ann": "1", "bob": "2"}

@@ -23,6 +23,8 @@ TABLES = {
     "crm_contacts",
     "identity_matches",
     "identity_unmatched",
+    "identity_overrides",
+    "identity_people",
     "sync_cursors",
     "tier_state",
     "action_ledger",
@@ -37,7 +39,7 @@ def test_migrations_create_every_table(store: Store) -> None:
     assert TABLES <= names
     assert "alembic_version" in names
     with store.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0001"
+        assert current_revision(conn) == head_revision() == "0002"
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
@@ -65,6 +67,9 @@ def test_indexes_exist(store: Store) -> None:
     assert "ix_crm_accounts_domain" in _index_names(store, "crm_accounts")
     assert "ix_crm_contacts_email_lower" in _index_names(store, "crm_contacts")
     assert "ix_action_ledger_status" in _index_names(store, "action_ledger")
+    assert "ix_members_sso_id" in _index_names(store, "members")
+    assert "ix_crm_contacts_sso_id" in _index_names(store, "crm_contacts")
+    assert "ix_identity_people_person_key" in _index_names(store, "identity_people")
 
 
 def test_reopening_a_migrated_database_is_a_no_op(database_url: str) -> None:
@@ -78,13 +83,14 @@ def test_reopening_a_migrated_database_is_a_no_op(database_url: str) -> None:
         upgrade(again.engine)  # once more, explicitly
         with again.engine.connect() as conn:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert [v for (v,) in versions] == ["0001"]
+        assert [v for (v,) in versions] == ["0002"]
 
 
 def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
+    assert (MIGRATIONS_DIR / "versions" / "0002_identity_layers.py").is_file()
 
 
 def test_default_url_comes_from_the_environment(monkeypatch, tmp_path: Path) -> None:
@@ -149,7 +155,7 @@ def test_concurrent_first_opens_migrate_once(database_url: str) -> None:
         stores = list(pool.map(lambda _: Store.open(database_url), range(4)))
     try:
         with stores[0].engine.connect() as conn:
-            assert current_revision(conn) == "0001"
+            assert current_revision(conn) == "0002"
     finally:
         for s in stores:
             s.close()
