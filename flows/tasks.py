@@ -7,6 +7,7 @@ data. One task per stage (pages are looped inside), never one task per member.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,8 +25,9 @@ from playbooks.briefs import build_briefs
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
 from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
 from scoring.classify import ClassificationRules, to_activity
-from scoring.identity import resolve
+from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
+from scoring.records import Activity
 from scoring.score import score_accounts, score_members
 from scoring.signals import advance_tiers
 
@@ -90,12 +92,13 @@ def pull_hubspot(block_name: str, database_url: str | None) -> dict[str, int]:
 def resolve_identities(database_url: str | None, crm: str = HUBSPOT) -> dict[str, Any]:
     """Match members to CRM accounts; unmatched members are kept with the reason."""
     with Store.open(database_url) as store:
-        resolution = resolve(store.members(), store.contacts(crm), store.accounts(crm))
+        resolution = resolve(store.members(), store.contacts(crm), store.accounts(crm),
+                             overrides=store.overrides())
         store.save_resolution(resolution)
     methods = Counter(m.method for m in resolution.matches.values())
-    reasons = Counter(r.split(" ", 1)[0] if r.startswith(("ambiguous", "free-mail")) else r.split(" for ")[0]
-                      for r in resolution.unmatched.values())
+    reasons = Counter(reason_kind(r) for r in resolution.unmatched.values())
     summary = {"matched": len(resolution.matches), "unmatched": len(resolution.unmatched),
+               "people": len(set(resolution.person_of.values())),
                "by_method": dict(methods), "unmatched_reasons": dict(reasons)}
     get_run_logger().info("Identity: %s", summary)
     return summary
@@ -117,6 +120,15 @@ def _owner_slack_ids(slack_block: str | None, emails: dict[str, str]) -> dict[st
     return found
 
 
+def as_people(activities: list[Activity], person_of: dict[str, str], excluded: set[str]) -> list[Activity]:
+    """Activities keyed by person (one person on Discourse and Slack scores once), team and bots left out."""
+    return [
+        a if person_of.get(a.member_key, a.member_key) == a.member_key
+        else replace(a, member_key=person_of[a.member_key])
+        for a in activities if a.member_key not in excluded
+    ]
+
+
 def _plays_this_week(store: Store, now: datetime) -> Counter[str | None]:
     """Intent plays each owner got in the 7 days before ``now`` (one alert per play)."""
     since = now - timedelta(days=7)
@@ -133,7 +145,7 @@ def score_and_plan(
     with Store.open(database_url) as store:
         members = {m.key: m for m in store.members()}
         excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
-        activities = [a for a in store.activities() if a.member_key not in excluded]
+        activities = as_people(store.activities(), store.people(), excluded)
         member_scores = score_members(activities, model, now)
         account_of = {k: m.account_id for k, m in store.matches().items()}
         account_scores = score_accounts(member_scores, account_of, model)
