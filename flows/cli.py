@@ -34,6 +34,23 @@ def _sync(args: argparse.Namespace) -> int:
     return 0 if not summary["actions"]["failed"] else 1
 
 
+def _override(args: argparse.Namespace) -> int:
+    from connectors.store import Store
+
+    with Store.open(args.database_url) as store:
+        if args.action == "set":
+            account = None if args.account in (None, "none") else args.account
+            store.set_override(args.member, account, args.note or "")
+            print(f"{args.member} -> {account or 'never matched'}")
+        elif args.action == "remove":
+            store.remove_override(args.member)
+            print(f"override of {args.member} removed")
+        else:
+            for member, account in sorted(store.overrides().items()):
+                print(f"{member}\t{account or '(never matched)'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="community-scoring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,7 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     sync = sub.add_parser("sync", help="run community_sync once with the saved blocks")
     sync.add_argument("--params", type=Path, help="JSON file of SyncParameters")
     sync.set_defaults(func=_sync)
+    override = sub.add_parser("override", help="manual identity overrides (they beat every other match)")
+    override.add_argument("action", choices=["set", "remove", "list"])
+    override.add_argument("member", nargs="?", help="member key, e.g. discourse:123")
+    override.add_argument("account", nargs="?", help="CRM account id, or 'none' to never match")
+    override.add_argument("--note", help="why (kept with the override)")
+    override.add_argument("--database-url", default=None, help="state database (default: the configured one)")
+    override.set_defaults(func=_override)
     args = parser.parse_args(argv)
+    if args.command == "override" and args.action != "list" and not args.member:
+        parser.error("override set/remove needs a member key")
     return args.func(args)
 
 
