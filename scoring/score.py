@@ -1,23 +1,46 @@
-"""Decayed member scores and account scores at a given moment.
+"""Member scores and account scores at a given moment ``now``, vectorised with numpy.
 
-An activity worth ``p`` points contributes ``p * 0.5 ** (age / half_life)``. Sums use
-``math.fsum`` so the result does not depend on the order of the activities.
+Semantics (``now`` is always a parameter; times are compared as POSIX seconds):
+
+- Activities may be ``Activity`` records or an :class:`~scoring.frame.ActivityFrame`.
+  Naive datetimes (``now`` or an ``occurred_at``) are a ScoringError.
+- Only activities at or before ``now`` exist for scoring: an activity after ``now`` earns
+  nothing and counts neither towards a cap nor as a member's last activity.
+- Daily caps (:mod:`scoring.caps`): per member, type and UTC calendar day only the first
+  ``weights[type].daily_cap`` activities count, earliest first.
+- A type the model leaves out of ``weights`` is worth 0 points.
+- ``half_life`` mode: each counted activity contributes
+  ``points * 0.5 ** (age_days / half_life_days)``, ``age_days = (now - occurred_at) / 86400 s``;
+  a member's score is the sum of the contributions.
+- ``step`` mode: a member's score is the sum of the undecayed points of the counted
+  activities times one multiplier for the days since the member's last activity (any type,
+  capped or not, at or before ``now``): the first of ``model.step_multipliers`` whose
+  ``max_days`` is >= that age (``None`` = unbounded); no matching step gives 0.
+- Every member with at least one activity in the input is scored (possibly 0.0), except the
+  keys in ``exclude`` (team members, bots).
+- Account score = sum of its members' scores; with ``model.breadth.enabled`` and at least
+  ``min_active_members`` members scoring >= 1, it is multiplied by ``breadth.multiplier``.
+- Reproducible: the same activities in any order give the same scores bit for bit (sums are
+  exact fixed-point sums, :mod:`scoring.sums`; account sums use ``math.fsum``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from itertools import compress
 
-from scoring.errors import ScoringError
-from scoring.model import ScoringModel
-from scoring.records import Activity
+import numpy as np
 
-__all__ = ["decayed_points", "score_members", "score_accounts"]
+from scoring.caps import DAY_SECONDS, beyond_daily_cap
+from scoring.frame import ActivityFrame, timestamp
+from scoring.model import ScoringModel, StepMultiplier
+from scoring.records import ACTIVITY_TYPES, Activity
+from scoring.sums import BLOCK, group_sums
 
-_DAY_SECONDS = 86_400.0
+__all__ = ["decayed_points", "score_accounts", "score_members", "step_multiplier"]
 
 
 def decayed_points(points: float, age_days: float, half_life_days: float) -> float:
@@ -27,33 +50,112 @@ def decayed_points(points: float, age_days: float, half_life_days: float) -> flo
     return points * 0.5 ** (age_days / half_life_days)
 
 
+def step_multiplier(age_days: float, steps: Iterable[StepMultiplier]) -> float:
+    """The step-mode multiplier ``age_days`` after a member's last activity (0 if no step fits)."""
+    for step in steps:
+        if step.max_days is None or age_days <= step.max_days:
+            return step.multiplier
+    return 0.0
+
+
 def score_members(
-    activities: Iterable[Activity], model: ScoringModel, now: datetime
+    activities: Iterable[Activity] | ActivityFrame,
+    model: ScoringModel,
+    now: datetime,
+    *,
+    exclude: Collection[str] = (),
 ) -> dict[str, float]:
-    """Sum of decayed points per member key, for members with at least one activity."""
-    if now.tzinfo is None:
-        raise ScoringError("now must be timezone-aware (e.g. datetime.now(timezone.utc))")
-    parts: dict[str, list[float]] = defaultdict(list)
-    for activity in activities:
-        if activity.occurred_at.tzinfo is None:
-            raise ScoringError(
-                f"activity {activity.source}:{activity.source_event_id} has a naive occurred_at"
-            )
-        weight = model.weight(activity.type)
-        age = (now - activity.occurred_at).total_seconds() / _DAY_SECONDS
-        parts[activity.member_key].append(
-            decayed_points(weight.points, age, weight.half_life_days)
-        )
-    return {key: math.fsum(values) for key, values in parts.items()}
+    """Score per member key at ``now`` (see the module docstring), leaving out ``exclude``."""
+    now_seconds = timestamp(now, "now")
+    frame = activities if isinstance(activities, ActivityFrame) else ActivityFrame.from_activities(activities)
+    n_members = len(frame.member_keys)
+    member, kind, seconds = frame.member, frame.type, frame.occurred_at
+    points = np.array([model.weight(t).points for t in ACTIVITY_TYPES], dtype=np.float64)
+    caps = np.array([model.weight(t).daily_cap or 0 for t in ACTIVITY_TYPES], dtype=np.int64)
+
+    up_to_now = seconds <= now_seconds
+    counted = up_to_now & ~beyond_daily_cap(member, kind, seconds, up_to_now, caps)
+    if model.decay_mode == "step":
+        scores = _step_scores(frame, points, counted, up_to_now, now_seconds, model.step_multipliers)
+    else:
+        half_lives = np.array([model.weight(t).half_life_days for t in ACTIVITY_TYPES], dtype=np.float64)
+        scores = _half_life_scores(frame, points, half_lives, counted, now_seconds)
+
+    scored = np.zeros(n_members, dtype=bool)
+    scored[member] = True
+    if exclude:
+        excluded = set(exclude)
+        scored &= np.fromiter((key not in excluded for key in frame.member_keys), dtype=bool, count=n_members)
+    if scored.all():
+        return dict(zip(frame.member_keys, scores.tolist()))
+    return dict(zip(compress(frame.member_keys, scored.tolist()), scores[scored].tolist()))
+
+
+def _half_life_scores(
+    frame: ActivityFrame, points: np.ndarray, half_lives: np.ndarray, counted: np.ndarray, now_seconds: float
+) -> np.ndarray:
+    """Sum per member of ``points * 0.5 ** (age_days / half_life_days)`` over counted activities."""
+    n = len(frame)
+    contribution = np.empty(n, dtype=np.float64)
+    day_half_lives = DAY_SECONDS * half_lives
+    for lo in range(0, n, BLOCK):
+        size = min(BLOCK, n - lo)
+        kind, out = frame.type[lo : lo + size], contribution[lo : lo + size]
+        np.subtract(now_seconds, frame.occurred_at[lo : lo + size], out=out)
+        np.maximum(out, 0.0, out=out)  # after ``now``: not counted below, keep exp2 finite
+        np.divide(out, day_half_lives[kind], out=out)
+        np.negative(out, out=out)
+        np.exp2(out, out=out)
+        np.multiply(out, points[kind], out=out)
+        np.multiply(out, counted[lo : lo + size], out=out)  # x * False = 0: not counted
+    return group_sums(frame.member, contribution, len(frame.member_keys))
+
+
+def _step_scores(
+    frame: ActivityFrame,
+    points: np.ndarray,
+    counted: np.ndarray,
+    up_to_now: np.ndarray,
+    now_seconds: float,
+    steps: tuple[StepMultiplier, ...],
+) -> np.ndarray:
+    """Undecayed points per member times the step multiplier of the member's last activity."""
+    n_members, n_types = len(frame.member_keys), len(ACTIVITY_TYPES)
+    pair = frame.member[counted].astype(np.int64) * n_types + frame.type[counted]
+    counts = np.bincount(pair, minlength=n_members * n_types).reshape(n_members, n_types)
+    raw = np.zeros(n_members, dtype=np.float64)
+    for t in range(n_types):  # fixed order over exact counts: the same bits for any row order
+        if points[t]:
+            raw += counts[:, t] * points[t]
+    last = np.full(n_members, -np.inf)
+    np.maximum.at(last, frame.member[up_to_now], frame.occurred_at[up_to_now])
+    age_days = (now_seconds - last) / DAY_SECONDS
+    multiplier = np.zeros(n_members, dtype=np.float64)
+    open_ = np.ones(n_members, dtype=bool)
+    for step in steps:
+        hit = open_ if step.max_days is None else open_ & (age_days <= step.max_days)
+        multiplier[hit] = step.multiplier
+        open_ &= ~hit
+    return raw * multiplier
 
 
 def score_accounts(
     members: Mapping[str, float], account_of: Mapping[str, str], model: ScoringModel
 ) -> dict[str, float]:
-    """Account score = sum of its members' scores; members without an account are left out."""
+    """Account score = sum of its members' scores, times the breadth multiplier if it applies.
+
+    Members without an account are left out.
+    """
     parts: dict[str, list[float]] = defaultdict(list)
     for member_key, score in members.items():
         account = account_of.get(member_key)
         if account is not None:
             parts[account].append(score)
-    return {account: math.fsum(values) for account, values in parts.items()}
+    breadth = model.breadth
+    scores: dict[str, float] = {}
+    for account, values in parts.items():
+        total = math.fsum(values)
+        if breadth.enabled and sum(1 for v in values if v >= 1) >= breadth.min_active_members:
+            total *= breadth.multiplier
+        scores[account] = total
+    return scores

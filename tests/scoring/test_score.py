@@ -68,3 +68,85 @@ def test_order_of_activities_never_changes_a_score(items, rnd) -> None:
 def test_decay_is_monotone(points, age1, age2, half_life) -> None:
     young, old = sorted((age1, age2))
     assert decayed_points(points, old, half_life) <= decayed_points(points, young, half_life)
+
+
+# --- step mode, caps, exclusion, breadth: hand-computed -------------------------------------
+
+STEP = ScoringModel(decay_mode="step")
+
+
+def at(member: str, type_: str, moment: datetime, n: int = 0) -> Activity:
+    return Activity("discourse", f"{member}-{type_}-{moment.isoformat()}-{n}", member, type_, moment)
+
+
+@pytest.mark.parametrize(
+    ("days_since_last", "multiplier"),
+    [(0, 1.0), (7, 1.0), (7.5, 0.9), (14, 0.9), (15, 0.75), (30, 0.75), (45, 0.5), (60, 0.5),
+     (61, 0.25), (90, 0.25), (91, 0.1), (400, 0.1)],
+)
+def test_step_mode_multiplies_undecayed_points_by_time_since_last_activity(days_since_last, multiplier) -> None:
+    activities = [act("m", "answer", days_since_last + 100), act("m", "reply", days_since_last)]
+    assert score_members(activities, STEP, NOW) == {"m": pytest.approx((12 + 3) * multiplier)}
+
+
+def test_step_mode_last_activity_ignores_the_future_and_uses_the_model_steps() -> None:
+    activities = [act("m", "feature_request", 20), act("m", "reply", -3)]
+    assert score_members(activities, STEP, NOW) == {"m": pytest.approx(15 * 0.75)}
+    custom = ScoringModel(decay_mode="step", step_multipliers=[{"max_days": 10, "multiplier": 0.5}])
+    assert score_members([act("m", "reply", 5)], custom, NOW) == {"m": 1.5}
+    assert score_members([act("m", "reply", 11)], custom, NOW) == {"m": 0.0}
+
+
+def test_twenty_five_reactions_in_one_day_count_twenty() -> None:
+    day = datetime(2026, 11, 1, 1, tzinfo=timezone.utc)
+    reactions = [at("m", "reaction", day + timedelta(minutes=i)) for i in range(25)]
+    assert score_members(reactions, STEP, NOW) == {"m": 20.0}
+    half_life = score_members(reactions, ScoringModel(), NOW)["m"]
+    earliest = sum(0.5 ** ((NOW - day - timedelta(minutes=i)).total_seconds() / 86400 / 7) for i in range(20))
+    assert half_life == pytest.approx(earliest, rel=1e-12)
+
+
+def test_twenty_five_reactions_over_two_utc_days_all_count() -> None:
+    midnight = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    reactions = [at("m", "reaction", midnight + timedelta(minutes=i - 13)) for i in range(25)]
+    assert score_members(reactions, STEP, NOW) == {"m": 25.0}
+
+
+def test_caps_are_per_member_and_per_type_and_ignore_future_activity() -> None:
+    day = datetime(2026, 11, 1, 1, tzinfo=timezone.utc)
+    activities = [at("a", "reaction", day, i) for i in range(30)] + [at("b", "reaction", day, i) for i in range(5)]
+    activities += [at("a", "reply", day, i) for i in range(30)]  # reply has no cap by default
+    activities += [at("b", "reaction", NOW + timedelta(minutes=i)) for i in range(1, 30)]  # later today
+    assert score_members(activities, STEP, NOW) == {"a": 20 + 90.0, "b": 5.0}
+    capped = ScoringModel(decay_mode="step", weights={"reply": {"points": 3, "half_life_days": 7, "daily_cap": 2}})
+    assert score_members(activities, capped, NOW) == {"a": 6.0, "b": 0.0}
+
+
+def test_excluded_members_are_not_scored() -> None:
+    activities = [act("ann", "answer", 0), act("bot", "reply", 0), act("staff", "reply", 0)]
+    assert score_members(activities, ScoringModel(), NOW, exclude={"bot", "staff"}) == {"ann": 12.0}
+
+
+def test_a_type_the_model_leaves_out_counts_nothing() -> None:
+    model = ScoringModel(weights={"answer": {"points": 12, "half_life_days": 14}})
+    assert score_members([act("m", "answer", 0), act("m", "reaction", 0), act("n", "reply", 0)], model, NOW) == {
+        "m": 12.0, "n": 0.0}
+
+
+def test_naive_occurred_at_is_rejected_naming_the_activity() -> None:
+    naive = Activity("slack", "ev-1", "m", "reply", datetime(2026, 1, 1))
+    with pytest.raises(ScoringError, match="slack:ev-1.*naive"):
+        score_members([naive], ScoringModel(), NOW)
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [({"a": 30.0, "b": 25.0, "c": 45.0}, 125.0),   # three active members: x1.25
+     ({"a": 30.0, "b": 25.0}, 55.0),               # two: no boost
+     ({"a": 30.0, "b": 25.0, "c": 0.5}, 55.5)],    # a member below 1 point is not active
+)
+def test_breadth_multiplier(scores, expected) -> None:
+    model = ScoringModel(breadth={"enabled": True, "min_active_members": 3, "multiplier": 1.25})
+    account_of = dict.fromkeys(scores, "acme")
+    assert score_accounts(scores, account_of, model) == {"acme": pytest.approx(expected)}
+    assert score_accounts(scores, account_of, ScoringModel()) == {"acme": pytest.approx(sum(scores.values()))}
