@@ -10,10 +10,23 @@ function takes plain data and ``now`` and returns new values.
     model.tier(accounts["acme"])                           # "intent"
 """
 
+from scoring.attribution import (
+    Attribution,
+    Calibration,
+    IntentAlert,
+    TierDistribution,
+    Upgrade,
+    attribute_upgrades,
+    calibrate,
+    tier_distribution,
+)
 from scoring.classify import ClassificationRules, classify, to_activity
 from scoring.errors import ScoringError
-from scoring.identity import resolve
+from scoring.frame import ActivityFrame
+from scoring.history import ScoreHistory, score_history
+from scoring.identity import link_people, reason_kind, resolve
 from scoring.model import ActivityWeight, ScoringModel
+from scoring.priority import Candidate, Deferred, apply_capacity, priority
 from scoring.records import (
     ACTIVITY_TYPES,
     TIERS,
@@ -28,30 +41,84 @@ from scoring.records import (
     TierState,
 )
 from scoring.score import decayed_points, score_accounts, score_members
-from scoring.signals import TierTransition, advance_tiers
+from scoring.signals import (
+    Champion,
+    ChurnRisk,
+    Reemergence,
+    SeasonalFactor,
+    Signals,
+    TierTransition,
+    Velocity,
+    advance_tiers,
+    champions,
+    churn_risks,
+    detect_signals,
+    last_activity,
+    recently_active,
+    reemerged,
+    route,
+    seasonal_factor,
+    velocities,
+)
+from scoring.versions import AccountComparison, ModelComparison, compare_models
 
 __all__ = [
     "ACTIVITY_TYPES",
     "TIERS",
+    "AccountComparison",
     "Activity",
+    "ActivityFrame",
     "ActivityWeight",
+    "Attribution",
+    "Calibration",
+    "Candidate",
+    "Champion",
+    "ChurnRisk",
     "ClassificationRules",
     "CrmAccount",
     "CrmContact",
     "CrmOwner",
+    "Deferred",
+    "IntentAlert",
     "Match",
     "Member",
+    "ModelComparison",
+    "Reemergence",
     "Resolution",
+    "ScoreHistory",
     "ScoringError",
     "ScoringModel",
+    "SeasonalFactor",
+    "Signals",
     "SourceEvent",
+    "TierDistribution",
     "TierState",
     "TierTransition",
+    "Upgrade",
+    "Velocity",
     "advance_tiers",
+    "apply_capacity",
+    "attribute_upgrades",
+    "calibrate",
+    "champions",
+    "churn_risks",
     "classify",
+    "compare_models",
     "decayed_points",
+    "detect_signals",
+    "last_activity",
+    "link_people",
+    "priority",
+    "reason_kind",
+    "recently_active",
+    "reemerged",
     "resolve",
+    "route",
     "score_accounts",
+    "score_history",
     "score_members",
+    "seasonal_factor",
+    "tier_distribution",
     "to_activity",
+    "velocities",
 ]
