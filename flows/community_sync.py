@@ -37,7 +37,7 @@ def community_sync(params: SyncParameters = SyncParameters(), now: datetime | No
     report = execute_actions(params.database_url, params.slack_block, params.hubspot_block, run_started)
     summary["actions"] = {"done": report.done, "failed": report.failed, "rows": report.rows()}
     publish_sync_report(summary)
-    emit_tier_events(summary["scored"]["transitions"])
+    emit_tier_events(summary["scored"]["transitions"], summary["scored"]["signals"])
     logger.info("Tiers %s; %d actions done, %d failed", summary["scored"]["tiers"],
                 len(report.done), len(report.failed))
     return summary

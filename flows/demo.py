@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,6 +85,11 @@ def format_summary(result: DemoResult) -> str:
              f"into {scored['accounts_scored']} accounts", "", "Tier distribution (accounts):"]
     total = sum(scored["tiers"].values()) or 1
     lines += [f"  {t:<14}{n:>5}  {100 * n / total:5.1f}%" for t, n in scored["tiers"].items()]
+    flagged = Counter(row["signal"] for row in scored["signals"])
+    lines += ["", "Signals: " + (", ".join(f"{n} {kind}" for kind, n in sorted(flagged.items())) or "none")
+              + f" (seasonal factor {scored['seasonal_factor']})"]
+    if scored["deferred"]:
+        lines.append(f"Deferred by weekly capacity: {len(scored['deferred'])} plays")
     lines += ["", "Top accounts:", f"  {'#':>3}  {'account':<32}{'tier':<15}{'score':>7}  members"]
     lines += [f"  {r['rank']:>3}  {r['account'][:31]:<32}{r['tier']:<15}{r['score']:>7.1f}  {r['members']}"
               for r in scored["leaderboard"][:10]]

@@ -26,6 +26,9 @@ def publish_sync_report(summary: dict[str, Any]) -> None:
         ident = summary["identity"]
         lines += [f"Identity: {ident['matched']} members matched ({ident['by_method']}), "
                   f"{ident['unmatched']} unmatched ({ident['unmatched_reasons']})."]
+    if scored.get("signals"):
+        create_table_artifact(scored["signals"], key="community-signals",
+                              description="Churn risks, fast-rising accounts, champions and re-emerged members")
     actions = summary["actions"]
     lines += ["", f"Actions: {len(actions['done'])} done, {len(actions['failed'])} failed."]
     create_markdown_artifact("\n".join(lines), key="community-sync-summary",
@@ -34,8 +37,8 @@ def publish_sync_report(summary: dict[str, Any]) -> None:
         create_table_artifact(actions["rows"], key="community-actions", description="Actions carried out this run")
 
 
-def emit_tier_events(transitions: list[dict[str, Any]]) -> None:
-    """One Prefect event per account crossing into Intent, for automations to act on."""
+def emit_tier_events(transitions: list[dict[str, Any]], signals: list[dict[str, Any]] = ()) -> None:
+    """Prefect events for automations: accounts entering Intent and each flagged signal."""
     for move in transitions:
         if move["to"] == "intent":
             emit_event(
@@ -43,3 +46,11 @@ def emit_tier_events(transitions: list[dict[str, Any]]) -> None:
                 resource={"prefect.resource.id": f"community.account.{move['account']}"},
                 payload={"score": move["score"], "from_tier": move["from"]},
             )
+    for row in signals:
+        kind = "account" if row["signal"] in ("churn-risk", "fast-rising") else "member"
+        emit_event(
+            event=f"community.{kind}.{row['signal']}",
+            resource={"prefect.resource.id": f"community.{kind}.{row['entity']}",
+                      "prefect.resource.name": row["name"]},
+            payload={"detail": row["detail"]},
+        )

@@ -27,9 +27,8 @@ from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
 from scoring.classify import ClassificationRules, to_activity
 from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
-from scoring.records import Activity
-from scoring.score import score_accounts, score_members
-from scoring.signals import advance_tiers
+from scoring.records import Activity, CrmAccount, Member
+from scoring.signals import Signals, advance_tiers, detect_signals
 
 __all__ = ["execute_actions", "pull_discourse", "pull_hubspot", "resolve_identities", "score_and_plan"]
 
@@ -146,9 +145,10 @@ def score_and_plan(
         members = {m.key: m for m in store.members()}
         excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
         activities = as_people(store.activities(), store.people(), excluded)
-        member_scores = score_members(activities, model, now)
         account_of = {k: m.account_id for k, m in store.matches().items()}
-        account_scores = score_accounts(member_scores, account_of, model)
+        signals = detect_signals(activities, account_of, model, now)
+        member_scores = dict(signals.history.members[0.0])
+        account_scores = dict(signals.history.accounts[0.0])
         accounts = {a.id: a for a in store.accounts(crm)}
         owners = {o.id: o for o in store.owners(crm)}
 
@@ -181,6 +181,8 @@ def score_and_plan(
             "plan": (briefs[a].account.plan if a in briefs else None) or "-",
             "owner": (briefs[a].owner.email if a in briefs and briefs[a].owner else None) or "-",
             "top activity": briefs[a].top_activities[0][0] if a in briefs and briefs[a].top_activities else "-",
+            "gain 14d": round(signals.account_velocity[a].gain, 1) if a in signals.account_velocity else 0.0,
+            "fast rising": bool(a in signals.account_velocity and signals.account_velocity[a].fast_rising),
         }
         for rank, a in enumerate(leaders, start=1)
     ]
@@ -197,7 +199,30 @@ def score_and_plan(
         "planned": [a.key for a in actions],
         "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
         "leaderboard": leaderboard,
+        "signals": _signal_rows(signals, accounts, members),
+        "seasonal_factor": round(signals.seasonal.factor, 3),
     }
+
+
+def _signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dict[str, Member]) -> list[dict[str, Any]]:
+    """One row per flagged account or member, for the signals artifact and events."""
+    def account_name(account_id: str) -> str:
+        return accounts[account_id].name if account_id in accounts else account_id
+
+    def member_name(key: str) -> str:
+        return members[key].username if key in members else key
+
+    rows = [{"signal": "churn-risk", "entity": account_id, "name": account_name(account_id),
+             "detail": f"dropped {risk.drop:.0f} points from {risk.peak_score:.0f} (threshold {risk.threshold:.0f})"}
+            for account_id, risk in sorted(signals.churn_risks.items())]
+    rows += [{"signal": "fast-rising", "entity": account_id, "name": account_name(account_id),
+              "detail": f"+{v.gain:.0f} points in the velocity window (threshold {v.threshold:.0f})"}
+             for account_id, v in sorted(signals.account_velocity.items()) if v.fast_rising]
+    rows += [{"signal": "champion", "entity": key, "name": member_name(key),
+              "detail": f"at Intent for {c.streak_days} days"} for key, c in sorted(signals.champions.items())]
+    rows += [{"signal": "re-emerged", "entity": key, "name": member_name(key),
+              "detail": f"back after {r.gap_days:.0f} silent days"} for key, r in sorted(signals.reemerged.items())]
+    return rows
 
 
 @task(name="execute-actions", cache_policy=NO_CACHE)

@@ -13,7 +13,6 @@ have computed.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +22,7 @@ from scoring.model import ScoringModel
 from scoring.records import Activity
 from scoring.score import score_accounts, score_members
 
-try:  # the columnar frame score_members accepts in place of records: convert once, not per day
-    from scoring.frame import ActivityFrame
-except ImportError:  # pragma: no cover - an older scoring core without frames
-    ActivityFrame = None  # type: ignore[assignment,misc]
+from scoring.frame import ActivityFrame
 
 __all__ = ["ScoreHistory", "score_history", "signal_days"]
 
@@ -81,8 +77,7 @@ def score_history(
                 f"activity {activity.source}:{activity.source_event_id} has a naive occurred_at"
             )
     ordered.sort(key=lambda a: a.occurred_at)
-    times = [a.occurred_at for a in ordered]
-    frame = ActivityFrame.from_activities(ordered) if ActivityFrame is not None else None
+    frame = ActivityFrame.from_activities(ordered)  # converted once, scored once per day
     first_at: dict[str, datetime] = {}
     for activity in ordered:
         first_at.setdefault(activity.member_key, activity.occurred_at)
@@ -92,12 +87,8 @@ def score_history(
         if day < 0:
             raise ScoringError(f"days_ago must be >= 0, got {day!r}")
         moment = now - timedelta(days=day)
-        if frame is not None:
-            # The frame scores activities after ``moment`` as nothing; keep only members
-            # who had acted by then, as with the records.
-            scored = {k: v for k, v in score_members(frame, model, moment).items() if first_at[k] <= moment}
-        else:
-            scored = score_members(ordered[: bisect_right(times, moment)], model, moment)
+        # Activities after ``moment`` score nothing; members who had not acted yet are left out.
+        scored = {k: v for k, v in score_members(frame, model, moment).items() if first_at[k] <= moment}
         members[float(day)] = scored
         accounts[float(day)] = score_accounts(scored, account_of, model)
     return ScoreHistory(now, members, accounts)
