@@ -69,7 +69,7 @@ def score_history(
     One ``score_members`` call per moment, over the activities that had happened by then.
     """
     if now.tzinfo is None:
-        raise ScoringError("now must be timezone-aware (e.g. datetime.now(timezone.utc))")
+        raise ScoringError("now must be timezone-aware (give it tzinfo=timezone.utc)")
     ordered = list(activities)
     for activity in ordered:
         if activity.occurred_at.tzinfo is None:

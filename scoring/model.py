@@ -101,6 +101,17 @@ DEFAULT_STEPS: tuple[StepMultiplier, ...] = (
 )
 
 
+def _at_least(value: object, handler: ValidatorFunctionWrapHandler, minimum: float, message: str) -> float:
+    """The number ``handler`` parses from ``value`` if finite and >= ``minimum``; else ``message``."""
+    try:
+        checked = handler(value)
+    except ValidationError:
+        checked = math.nan
+    if not math.isfinite(checked) or checked < minimum:
+        raise ValueError(message)
+    return checked
+
+
 class BreadthMultiplier(BaseModel):
     """Optional boost for accounts where several members are active at once."""
 
@@ -113,16 +124,8 @@ class BreadthMultiplier(BaseModel):
     @field_validator("multiplier", mode="wrap")
     @classmethod
     def _boost_not_penalty(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
-        try:
-            checked = handler(value)
-        except ValidationError:
-            checked = math.nan
-        if not math.isfinite(checked) or checked < 1:
-            raise ValueError(
-                f"breadth multiplier must be a finite number >= 1, got {value!r}; "
-                "use 1 for no boost (or set enabled: false)"
-            )
-        return checked
+        return _at_least(value, handler, 1, f"breadth multiplier must be a finite number >= 1, got {value!r}; "
+                         "use 1 for no boost (or set enabled: false)")
 
 
 class SeasonalBaseline(BaseModel):
@@ -235,16 +238,8 @@ class ScoringModel(BaseModel):
     @field_validator("hysteresis_points", mode="wrap")
     @classmethod
     def _finite_hysteresis(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
-        try:
-            checked = handler(value)
-        except ValidationError:
-            checked = math.nan
-        if not math.isfinite(checked) or checked < 0:
-            raise ValueError(
-                f"hysteresis_points must be a finite number of points >= 0, got {value!r}; "
-                "use 0 for no hysteresis"
-            )
-        return checked
+        return _at_least(value, handler, 0, f"hysteresis_points must be a finite number of points >= 0, "
+                         f"got {value!r}; use 0 for no hysteresis")
 
     @model_validator(mode="after")
     def _ordered_tiers(self) -> Self:
