@@ -15,6 +15,7 @@ __all__ = [
     "Activity",
     "CrmAccount",
     "CrmContact",
+    "CrmOpportunity",
     "CrmOwner",
     "Match",
     "Member",
@@ -129,6 +130,20 @@ class CrmContact:
     account_id: str | None = None
     name: str | None = None
     sso_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrmOpportunity:
+    """A CRM deal/opportunity: a won one is an upgrade for attribution."""
+
+    id: str
+    account_id: str | None
+    name: str | None = None
+    stage: str | None = None
+    amount: float = 0.0
+    closed_at: datetime | None = None
+    is_won: bool = False
+    community_influenced: bool = False
 
 
 @dataclass(frozen=True, slots=True)

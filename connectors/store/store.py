@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
@@ -20,6 +19,7 @@ from scoring.records import (
     Activity,
     CrmAccount,
     CrmContact,
+    CrmOpportunity,
     CrmOwner,
     Match,
     Member,
@@ -43,6 +43,17 @@ __all__ = ["Store"]
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+R = TypeVar("R")
+
+#: The CRM cache: one table per record type, each keyed by (crm, id).
+_CRM_TABLES: dict[type, Any] = {
+    CrmOwner: t.crm_owners,
+    CrmAccount: t.crm_accounts,
+    CrmContact: t.crm_contacts,
+    CrmOpportunity: t.crm_opportunities,
+}
 
 
 class Store:
@@ -156,40 +167,55 @@ class Store:
 
     def upsert_owners(self, crm: str, owners: Iterable[CrmOwner]) -> int:
         """Insert or update ``crm``'s owners by id."""
-        now = _now()
-        with self._write() as conn:
-            return upsert(conn, t.crm_owners, (to_row(o, crm=crm, updated_at=now) for o in owners))
+        return self._upsert_crm(crm, CrmOwner, owners)
 
     def owners(self, crm: str) -> list[CrmOwner]:
         """``crm``'s owners, by id."""
-        return self._crm_list(t.crm_owners, crm, partial(from_row, CrmOwner))
+        return self._crm_list(crm, CrmOwner)
 
     def upsert_accounts(self, crm: str, accounts: Iterable[CrmAccount]) -> int:
         """Insert or update ``crm``'s accounts by id."""
-        now = _now()
-        with self._write() as conn:
-            rows = (to_row(a, crm=crm, updated_at=now) for a in accounts)
-            return upsert(conn, t.crm_accounts, rows)
+        return self._upsert_crm(crm, CrmAccount, accounts)
 
     def accounts(self, crm: str) -> list[CrmAccount]:
         """``crm``'s accounts, by id."""
-        return self._crm_list(t.crm_accounts, crm, partial(from_row, CrmAccount))
+        return self._crm_list(crm, CrmAccount)
 
     def upsert_contacts(self, crm: str, contacts: Iterable[CrmContact]) -> int:
         """Insert or update ``crm``'s contacts by id."""
-        now = _now()
-        with self._write() as conn:
-            rows = (to_row(c, crm=crm, updated_at=now) for c in contacts)
-            return upsert(conn, t.crm_contacts, rows)
+        return self._upsert_crm(crm, CrmContact, contacts)
 
     def contacts(self, crm: str) -> list[CrmContact]:
         """``crm``'s contacts, by id."""
-        return self._crm_list(t.crm_contacts, crm, partial(from_row, CrmContact))
+        return self._crm_list(crm, CrmContact)
 
-    def _crm_list(self, table: Any, crm: str, convert: Any) -> list[Any]:
+    def upsert_opportunities(self, crm: str, opportunities: Iterable[CrmOpportunity]) -> int:
+        """Insert or update ``crm``'s opportunities by id."""
+        return self._upsert_crm(crm, CrmOpportunity, opportunities)
+
+    def opportunities(self, crm: str) -> list[CrmOpportunity]:
+        """``crm``'s opportunities, by id."""
+        return self._crm_list(crm, CrmOpportunity)
+
+    def _upsert_crm(self, crm: str, record_type: type, records: Iterable[Any]) -> int:
+        now = _now()
+        with self._write() as conn:
+            rows = (to_row(r, crm=crm, updated_at=now) for r in records)
+            return upsert(conn, _CRM_TABLES[record_type], rows)
+
+    def _crm_list(self, crm: str, record_type: type[R]) -> list[R]:
+        table = _CRM_TABLES[record_type]
         query = select(table).where(table.c.crm == crm).order_by(table.c.id)
         with self._read() as conn:
-            return [convert(r) for r in conn.execute(query)]
+            return [from_row(record_type, r) for r in conn.execute(query)]
+
+    # -- inbound events -------------------------------------------------------------------
+
+    def claim_inbound_event(self, source: str, event_id: str) -> bool:
+        """Record an event id a receiver accepted; False when it was seen before (a retry)."""
+        with self._write() as conn:
+            row = {"source": source, "event_id": event_id, "received_at": _now()}
+            return insert_ignore(conn, t.inbound_events, [row], conflict=("source", "event_id")) == 1
 
     # -- identity -----------------------------------------------------------------------
 

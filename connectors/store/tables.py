@@ -33,11 +33,13 @@ __all__ = [
     "activities",
     "crm_accounts",
     "crm_contacts",
+    "crm_opportunities",
     "crm_owners",
     "identity_matches",
     "identity_overrides",
     "identity_people",
     "identity_unmatched",
+    "inbound_events",
     "members",
     "metadata",
     "quarantine",
@@ -110,6 +112,30 @@ crm_accounts = Table(
     Column("value", Float, nullable=False, server_default=text("0")),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_crm_accounts_domain", "domain"),
+)
+
+crm_opportunities = Table(
+    "crm_opportunities",
+    metadata,
+    Column("crm", String, primary_key=True),
+    Column("id", String, primary_key=True),
+    Column("account_id", String),
+    Column("name", String),
+    Column("stage", String),
+    Column("amount", Float, nullable=False, server_default=text("0")),
+    Column("closed_at", UTCDateTime),
+    Column("is_won", Boolean, nullable=False, server_default=false()),
+    Column("community_influenced", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_crm_opportunities_account_id", "account_id"),
+)
+
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("event_id", String, primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 crm_contacts = Table(

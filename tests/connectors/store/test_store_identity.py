@@ -108,7 +108,7 @@ def test_migrating_0001_data_to_head_keeps_it(database_url: str) -> None:
             )
         upgrade(engine)
         with engine.connect() as conn:
-            assert current_revision(conn) == "0002"
+            assert current_revision(conn) == "0003"
     finally:
         engine.dispose()
     with Store.open(database_url) as store:

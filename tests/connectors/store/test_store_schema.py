@@ -25,6 +25,8 @@ TABLES = {
     "identity_unmatched",
     "identity_overrides",
     "identity_people",
+    "crm_opportunities",
+    "inbound_events",
     "sync_cursors",
     "tier_state",
     "action_ledger",
@@ -39,7 +41,7 @@ def test_migrations_create_every_table(store: Store) -> None:
     assert TABLES <= names
     assert "alembic_version" in names
     with store.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0002"
+        assert current_revision(conn) == head_revision() == "0003"
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
@@ -83,7 +85,7 @@ def test_reopening_a_migrated_database_is_a_no_op(database_url: str) -> None:
         upgrade(again.engine)  # once more, explicitly
         with again.engine.connect() as conn:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert [v for (v,) in versions] == ["0002"]
+        assert [v for (v,) in versions] == ["0003"]
 
 
 def test_migrations_ship_inside_the_package() -> None:
@@ -155,7 +157,7 @@ def test_concurrent_first_opens_migrate_once(database_url: str) -> None:
         stores = list(pool.map(lambda _: Store.open(database_url), range(4)))
     try:
         with stores[0].engine.connect() as conn:
-            assert current_revision(conn) == "0002"
+            assert current_revision(conn) == "0003"
     finally:
         for s in stores:
             s.close()
