@@ -211,11 +211,17 @@ class Store:
 
     # -- inbound events -------------------------------------------------------------------
 
-    def claim_inbound_event(self, source: str, event_id: str) -> bool:
-        """Record an event id a receiver accepted; False when it was seen before (a retry)."""
+    def save_inbound_event(self, source: str, event_id: str, activities: Iterable[Activity] = ()) -> int | None:
+        """Store a delivered event's activities once: None when the event id was seen before.
+
+        The id and the activities go in one transaction, so a failure stores neither and the
+        sender's retry is processed in full.
+        """
         with self._write() as conn:
             row = {"source": source, "event_id": event_id, "received_at": _now()}
-            return insert_ignore(conn, t.inbound_events, [row], conflict=("source", "event_id")) == 1
+            if insert_ignore(conn, t.inbound_events, [row], conflict=("source", "event_id")) == 0:
+                return None
+            return self._add_activities(conn, activities)
 
     # -- identity -----------------------------------------------------------------------
 

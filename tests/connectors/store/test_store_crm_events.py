@@ -3,7 +3,10 @@
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from scoring.records import CrmOpportunity
+import pytest
+
+from connectors.store import StoreError
+from scoring.records import Activity, CrmOpportunity
 
 WON = datetime(2026, 10, 2, 15, tzinfo=timezone.utc)
 
@@ -18,7 +21,16 @@ def test_opportunities_round_trip_and_upsert(store) -> None:
     assert store.opportunities("hubspot") == []
 
 
-def test_an_inbound_event_is_claimed_once(store) -> None:
-    assert store.claim_inbound_event("slack", "Ev123") is True
-    assert store.claim_inbound_event("slack", "Ev123") is False
-    assert store.claim_inbound_event("discourse", "Ev123") is True
+def test_an_inbound_event_is_stored_once(store) -> None:
+    like = Activity("slack", "reaction:C1:1.0:U1:tada", "slack:U1", "reaction", WON)
+    assert store.save_inbound_event("slack", "Ev123", [like]) == 1
+    assert store.save_inbound_event("slack", "Ev123", [like]) is None
+    assert store.save_inbound_event("discourse", "Ev123") == 0
+    assert store.count_activities() == 1
+
+
+def test_a_failed_inbound_event_leaves_no_claim(store) -> None:
+    broken = Activity("slack", "msg:C1:2.0", None, "reply", WON)  # type: ignore[arg-type]
+    with pytest.raises(StoreError):
+        store.save_inbound_event("slack", "Ev9", [broken])
+    assert store.save_inbound_event("slack", "Ev9", []) == 0  # the retry is processed
