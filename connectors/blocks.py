@@ -12,11 +12,18 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
 if TYPE_CHECKING:
+    import requests
     from hubspot import HubSpot
     from pydiscourse import DiscourseClient
+    from simple_salesforce import Salesforce
     from slack_sdk import WebClient
 
-__all__ = ["DiscourseCredentials", "HubSpotCredentials", "CommunitySlackCredentials"]
+__all__ = [
+    "DiscourseCredentials",
+    "HubSpotCredentials",
+    "CommunitySlackCredentials",
+    "SalesforceCredentials",
+]
 
 _DOCS = "https://github.com/prefect-community-scoring/prefect-community-scoring#blocks"
 
@@ -90,4 +97,74 @@ class HubSpotCredentials(Block):
             access_token=self.access_token.get_secret_value(),
             host=self.base_url.rstrip("/"),
             retry=Retry(total=0, raise_on_status=False, respect_retry_after_header=False),
+        )
+
+
+class SalesforceCredentials(Block):
+    """Access to a Salesforce org: a session (instance URL + session id) or a user login.
+
+    A session id (an OAuth access token) with the instance URL is used as is; it expires,
+    and then the flow stops with an error asking to renew it. Username + password + security
+    token log in through the SOAP login of ``domain`` (``login``, ``test`` or a My Domain)
+    and renew the session by themselves.
+    """
+
+    _block_type_name = "Salesforce Credentials"
+    _block_type_slug = "salesforce-credentials"
+    _documentation_url = _DOCS
+
+    instance_url: str | None = Field(
+        default=None,
+        description="The org's address, e.g. https://example.my.salesforce.com (with a session id).",
+    )
+    session_id: SecretStr | None = Field(
+        default=None, description="A session id or OAuth access token for the instance URL."
+    )
+    username: str | None = Field(default=None, description="Username for a password login.")
+    password: SecretStr | None = Field(default=None, description="Password for a password login.")
+    security_token: SecretStr | None = Field(
+        default=None, description="The user's security token, for a password login."
+    )
+    domain: str = Field(
+        default="login",
+        description="Login domain for a password login: login, test (sandbox) or a My Domain.",
+    )
+    api_version: str = Field(default="59.0", description="REST API version, e.g. 59.0.")
+    ca_bundle: str | None = Field(
+        default=None,
+        description="Path of a PEM CA bundle to trust instead of the system's (a TLS-inspecting proxy, a test server).",
+    )
+
+    def get_client(self, session: requests.Session | None = None) -> Salesforce:
+        """A simple-salesforce client; ``session`` (or ``ca_bundle``) decides which CAs are trusted."""
+        import requests
+        from simple_salesforce import Salesforce
+
+        from connectors.errors import ConfigurationError
+
+        if session is None and self.ca_bundle:
+            session = requests.Session()
+            session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment wins over verify
+            session.verify = self.ca_bundle
+
+        if self.session_id is not None and self.instance_url:
+            return Salesforce(
+                instance_url=self.instance_url.rstrip("/"),
+                session_id=self.session_id.get_secret_value(),
+                session=session,
+                version=self.api_version,
+            )
+        if self.username and self.password is not None:
+            token = self.security_token.get_secret_value() if self.security_token else ""
+            return Salesforce(
+                username=self.username,
+                password=self.password.get_secret_value(),
+                security_token=token,
+                domain=self.domain,
+                session=session,
+                version=self.api_version,
+            )
+        raise ConfigurationError(
+            "Salesforce block: set instance_url + session_id, or username + password "
+            "(+ security_token)."
         )

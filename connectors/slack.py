@@ -34,7 +34,8 @@ _AUTH_ERRORS = frozenset(
     {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
      "missing_scope", "no_permission", "not_allowed_token_type"}
 )
-_NOT_FOUND = frozenset({"channel_not_found", "users_not_found", "user_not_found", "not_in_channel"})
+_NOT_FOUND = frozenset({"channel_not_found", "users_not_found", "user_not_found", "not_in_channel",
+                        "thread_not_found", "message_not_found"})
 
 
 @dataclass(frozen=True)

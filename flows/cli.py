@@ -15,7 +15,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         result = run_demo(members=args.members, activities=args.activities, companies=args.companies,
-                          seed=args.seed, database=args.database, runs=args.runs)
+                          seed=args.seed, database=args.database, runs=args.runs,
+                          sources=tuple(s.strip() for s in args.sources.split(",") if s.strip()), crm=args.crm,
+                          slack_messages=args.slack_messages)
     except Exception as err:  # the demo must say what broke and exit non-zero
         print(f"demo failed: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
@@ -61,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--runs", type=int, default=2, help="sync this many times; the 2nd run shows a re-run does nothing twice")
     demo.add_argument("--database", type=Path, default=None, help="SQLite file (default ./community-scoring-demo.db)")
+    demo.add_argument("--sources", default="discourse", help="community sources: discourse, slack or discourse,slack")
+    demo.add_argument("--crm", choices=["hubspot", "salesforce"], default="hubspot")
+    demo.add_argument("--slack-messages", type=int, default=3000, help="size of the community Slack")
     demo.set_defaults(func=_demo)
     sync = sub.add_parser("sync", help="run community_sync once with the saved blocks")
     sync.add_argument("--params", type=Path, help="JSON file of SyncParameters")

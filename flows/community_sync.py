@@ -9,7 +9,8 @@ from prefect import flow, get_run_logger
 
 from flows.params import SyncParameters
 from flows.report import emit_tier_events, publish_sync_report
-from flows.tasks import execute_actions, pull_discourse, pull_hubspot, resolve_identities, score_and_plan
+from flows.pulls import HUBSPOT, SALESFORCE, pull_discourse, pull_hubspot, pull_salesforce, pull_slack
+from flows.tasks import execute_actions, resolve_identities, score_and_plan
 
 __all__ = ["community_sync"]
 
@@ -27,14 +28,23 @@ def community_sync(params: SyncParameters = SyncParameters(), now: datetime | No
             params.discourse_block, params.database_url, now, params.rules,
             params.discourse_requests_per_minute, params.likes_lookback_days,
         )
-    if params.hubspot_block:
-        summary["hubspot"] = pull_hubspot(params.hubspot_block, params.database_url)
-        summary["identity"] = resolve_identities(params.database_url)
+    if params.slack_source_block:
+        summary["slack"] = pull_slack(
+            params.slack_source_block, params.database_url, now, params.rules,
+            params.slack_channels, params.slack_pacing, params.slack_backfill_days,
+        )
+    crm_block = params.hubspot_block if params.crm == HUBSPOT else params.salesforce_block
+    if crm_block:
+        if params.crm == HUBSPOT:
+            summary[HUBSPOT] = pull_hubspot(crm_block, params.database_url)
+        else:
+            summary[SALESFORCE] = pull_salesforce(crm_block, params.database_url, params.rules)
+        summary["identity"] = resolve_identities(params.database_url, params.crm)
     summary["scored"] = score_and_plan(
         params.database_url, params.model, params.intent, now, params.slack_block,
-        leaderboard_size=params.leaderboard_size,
+        crm=params.crm, leaderboard_size=params.leaderboard_size,
     )
-    report = execute_actions(params.database_url, params.slack_block, params.hubspot_block, run_started)
+    report = execute_actions(params.database_url, params.slack_block, {params.crm: crm_block}, run_started)
     summary["actions"] = {"done": report.done, "failed": report.failed, "rows": report.rows()}
     publish_sync_report(summary)
     emit_tier_events(summary["scored"]["transitions"], summary["scored"]["signals"])

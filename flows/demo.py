@@ -25,7 +25,7 @@ class DemoResult:
 
     runs: list[dict[str, Any]]
     slack_messages: int
-    hubspot_tasks: int
+    crm_tasks: int
     seconds: float
     database: Path
 
@@ -41,12 +41,13 @@ class DemoResult:
 
 def run_demo(
     *, members: int = 1000, activities: int = 20000, companies: int = 200, seed: int = 7,
-    database: Path | None = None, runs: int = 1,
+    database: Path | None = None, runs: int = 1, sources: tuple[str, ...] = ("discourse",),
+    crm: str = "hubspot", slack_messages: int = 3000,
 ) -> DemoResult:
     """Generate, serve, sync ``runs`` times, and report."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from connectors.blocks import CommunitySlackCredentials, DiscourseCredentials, HubSpotCredentials
-    from connectors.testing import DiscourseEmulator, HubSpotEmulator, SlackEmulator, generate_community
+    from connectors.testing import generate_community
+    from connectors.testing.sandbox import sandbox
     from flows.community_sync import community_sync
     from flows.params import SyncParameters
 
@@ -56,20 +57,11 @@ def run_demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     community = generate_community(members=members, companies=companies, activities=activities, seed=seed, now=now)
-    with DiscourseEmulator(community) as forum, SlackEmulator(community, channels=("community-alerts", "community-review")) as slack, HubSpotEmulator(community) as crm:
-        DiscourseCredentials(base_url=forum.base_url, api_username=forum.api_username,
-                             api_key=SecretStr(forum.api_key)).save("demo-discourse", overwrite=True)
-        CommunitySlackCredentials(token=SecretStr(slack.token), base_url=f"{slack.base_url}/api/").save(
-            "demo-slack", overwrite=True)
-        HubSpotCredentials(access_token=SecretStr(crm.access_token), base_url=crm.base_url).save(
-            "demo-hubspot", overwrite=True)
-        params = SyncParameters(
-            database_url=f"sqlite:///{database}", discourse_block="demo-discourse",
-            hubspot_block="demo-hubspot", slack_block="demo-slack", discourse_requests_per_minute=0,
-        )
+    with sandbox(community, sources=sources, crm=crm, slack_messages=slack_messages, now=now) as box:
+        params = SyncParameters(database_url=f"sqlite:///{database}", crm=crm, discourse_requests_per_minute=0,
+                                slack_pacing="unpaced", **box.blocks)
         summaries = [community_sync(params, now=now) for _ in range(max(runs, 1))]
-        messages = sum(len(slack.messages(c)) for c in ("community-alerts", "community-review"))
-        tasks = len(crm.tasks())
+        messages, tasks = len(box.alert_messages()), len(box.crm_tasks())
     return DemoResult(summaries, messages, tasks, time.monotonic() - started, database)
 
 
@@ -77,8 +69,9 @@ def format_summary(result: DemoResult) -> str:
     """What the demo prints: tier distribution, top accounts, actions."""
     s = result.summary
     scored = s["scored"]
-    lines = ["", "== Community scoring demo ==",
-             f"Discourse: {s['discourse']}", f"HubSpot:   {s['hubspot']}",
+    lines = ["", "== Community scoring demo =="]
+    lines += [f"{name.capitalize():<11}{s[name]}" for name in ("discourse", "slack", "hubspot", "salesforce") if name in s]
+    lines += [
              f"Identity:  {s['identity']['matched']} matched {s['identity']['by_method']}, "
              f"{s['identity']['unmatched']} unmatched {s['identity']['unmatched_reasons']}",
              f"Scored {scored['activities_scored']} activities of {scored['members_scored']} members "
@@ -95,13 +88,14 @@ def format_summary(result: DemoResult) -> str:
               for r in scored["leaderboard"][:10]]
     done, failed = s["actions"]["done"], s["actions"]["failed"]
     lines += ["", f"Actions: {len(done)} done, {len(failed)} failed "
-              f"(Slack messages posted: {result.slack_messages}, HubSpot tasks: {result.hubspot_tasks})"]
+              f"(Slack alerts posted: {result.slack_messages}, CRM tasks: {result.crm_tasks})"]
     lines += [f"  done    {key} -> {ext}" for key, ext in done[:10]]
     if len(done) > 10:
         lines.append(f"  ... and {len(done) - 10} more")
     lines += [f"  FAILED  {key}: {err}" for key, err in failed]
     for number, run in enumerate(result.runs[1:], start=2):
-        lines.append(f"Run {number}: {run['discourse']['new_activities']} new activities, "
+        new = sum(run[name]["new_activities"] for name in ("discourse", "slack") if name in run)
+        lines.append(f"Run {number}: {new} new activities, "
                      f"{len(run['actions']['done'])} actions done, {len(run['actions']['failed'])} failed")
     lines += ["", f"State database: {result.database}", f"Finished in {result.seconds:.1f} s"]
     return "\n".join(lines)

@@ -6,6 +6,8 @@ validates again when it starts.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from playbooks.intent import IntentPlaybookConfig
@@ -26,13 +28,32 @@ class SyncParameters(BaseModel):
         description="SQLAlchemy URL; empty = $COMMUNITY_SCORING_DATABASE_URL or ~/.community-scoring/state.db.",
     )
     discourse_block: str | None = Field(
-        default="discourse", title="Discourse credentials block", description="Empty = skip Discourse."
+        default="discourse", title="Discourse credentials block", description="Community source; empty = no Discourse."
     )
+    slack_source_block: str | None = Field(
+        default=None, title="Community Slack block",
+        description="Community source: the community workspace's bot token; empty = no Slack source.",
+    )
+    slack_channels: list[str] = Field(
+        default_factory=lambda: ["general", "help", "feature-requests"],
+        description="Community Slack channels to read (names).",
+    )
+    slack_pacing: Literal["tier3", "limited", "unpaced"] = Field(
+        default="tier3",
+        description="tier3: internal/Marketplace apps; limited: 1 history call a minute, 15 messages each; "
+                    "unpaced: local emulators only.",
+    )
+    slack_backfill_days: float = Field(default=90, gt=0, description="How far back a channel's first sync reads.")
+    crm: Literal["hubspot", "salesforce"] = Field(default="hubspot", title="CRM", description="Where accounts live and tasks go.")
     hubspot_block: str | None = Field(
-        default="hubspot", title="HubSpot credentials block", description="Empty = skip the CRM."
+        default="hubspot", title="HubSpot credentials block", description="Used when the CRM is hubspot."
+    )
+    salesforce_block: str | None = Field(
+        default="salesforce", title="Salesforce credentials block", description="Used when the CRM is salesforce."
     )
     slack_block: str | None = Field(
-        default="community-slack", title="Slack credentials block", description="For alerts; empty = no alerts."
+        default="community-slack", title="Alerts Slack block",
+        description="The company workspace where alerts go; empty = no alerts.",
     )
     discourse_requests_per_minute: float = Field(
         default=50, ge=0, description="Client-side pacing (Discourse allows 60/min site-wide for API keys); 0 = unpaced."

@@ -1,7 +1,7 @@
-"""Prefect tasks of ``community_sync``: each one a batch of work through connectors.
+"""Prefect tasks of ``community_sync`` after the pulls: resolve, score and plan, act.
 
 Tasks take block names and the database URL, never clients or secrets, and return plain
-data. One task per stage (pages are looped inside), never one task per member.
+data. One task per stage, never one task per member.
 """
 
 from __future__ import annotations
@@ -14,77 +14,23 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from connectors.blocks import CommunitySlackCredentials, DiscourseCredentials, HubSpotCredentials
-from connectors.discourse import DiscourseSource
+from connectors.blocks import CommunitySlackCredentials, HubSpotCredentials, SalesforceCredentials
 from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpotCrm
-from connectors.retry import Pacer
+from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
 from connectors.store import Store
 from playbooks.briefs import build_briefs
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
 from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
-from scoring.classify import ClassificationRules, to_activity
 from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
 from scoring.records import Activity, CrmAccount, Member
 from scoring.signals import Signals, advance_tiers, detect_signals
 
-__all__ = ["execute_actions", "pull_discourse", "pull_hubspot", "resolve_identities", "score_and_plan"]
+from flows.pulls import HUBSPOT, SALESFORCE
 
-DISCOURSE_POSTS_CURSOR = "discourse:posts"
-HUBSPOT = "hubspot"
-
-
-@task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
-def pull_discourse(
-    block_name: str, database_url: str | None, now: datetime, rules: ClassificationRules,
-    requests_per_minute: float = 0, likes_lookback_days: float = 2,
-) -> dict[str, int]:
-    """Members and new posts/likes since the cursor; the cursor moves only after all pages are stored."""
-    logger = get_run_logger()
-    source = DiscourseSource(DiscourseCredentials.load(block_name).get_client(),
-                             pacer=Pacer(requests_per_minute))
-    counts = Counter[str]()
-    with Store.open(database_url) as store:
-        for page in source.member_pages():
-            counts["members"] += store.upsert_members(page)
-        cursor = store.get_cursor(DISCOURSE_POSTS_CURSOR)
-        high = int(cursor) if cursor else 0
-        pages = source.post_pages(high or None, now=now, likes_lookback=timedelta(days=likes_lookback_days))
-        for page in pages:
-            activities = [a for a in (to_activity(e, rules) for e in page.events) if a is not None]
-            for bad in page.rejected:
-                store.quarantine("discourse", bad.ref, bad.reason, bad.payload)
-            counts["new_activities"] += store.save_page(activities=activities)
-            counts["events_seen"] += len(page.events)
-            counts["quarantined"] += len(page.rejected)
-            counts["pages"] += 1
-            high = max(high, page.max_post_id)
-            if counts["pages"] % 20 == 0:
-                logger.info("Discourse: %d pages, %d new activities so far", counts["pages"], counts["new_activities"])
-        store.set_cursor(DISCOURSE_POSTS_CURSOR, str(high))
-    logger.info("Discourse: %s", dict(counts))
-    return dict(counts)
-
-
-@task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
-def pull_hubspot(block_name: str, database_url: str | None) -> dict[str, int]:
-    """Owners, companies and contacts into the CRM cache."""
-    crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
-    counts = Counter[str]()
-    with Store.open(database_url) as store:
-        for owners in crm.owner_pages():
-            store.upsert_owners(HUBSPOT, owners)
-            counts["owners"] += len(owners)
-        for accounts in crm.account_pages():
-            store.upsert_accounts(HUBSPOT, accounts)
-            counts["accounts"] += len(accounts)
-        for contacts in crm.contact_pages():
-            store.upsert_contacts(HUBSPOT, contacts)
-            counts["contacts"] += len(contacts)
-    get_run_logger().info("HubSpot: %s", dict(counts))
-    return dict(counts)
+__all__ = ["execute_actions", "resolve_identities", "score_and_plan"]
 
 
 @task(name="resolve-identities", cache_policy=NO_CACHE)
@@ -166,7 +112,7 @@ def score_and_plan(
             owners=owners, owner_slack_ids=_owner_slack_ids(slack_block, wanted_owner_emails),
         )
         plan = plan_intent_actions(transitions, briefs, intent, model, now,
-                                   plays_this_week=_plays_this_week(store, now))
+                                   plays_this_week=_plays_this_week(store, now), crm=crm)
         actions = plan.actions
         record_plan(store, actions)
         store.save_tier_states("account", states.values())
@@ -227,18 +173,20 @@ def _signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dic
 
 @task(name="execute-actions", cache_policy=NO_CACHE)
 def execute_actions(
-    database_url: str | None, slack_block: str | None, hubspot_block: str | None, run_started: datetime,
+    database_url: str | None, slack_block: str | None, crm_blocks: dict[str, str | None], run_started: datetime,
 ) -> ExecutionReport:
-    """Carry out every open ledger entry through Slack and the CRM."""
+    """Carry out every open ledger entry through Slack and the CRMs (``crm_blocks``: crm → block)."""
     performers = Performers()
     if slack_block:
         performers.slack = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
     with Store.open(database_url) as store:
-        open_entries = [e for e in store.ledger() if e.status != "done"]
-        if hubspot_block and any(e.kind == "crm_task" for e in open_entries):
-            crm = HubSpotCrm(HubSpotCredentials.load(hubspot_block).get_client())
-            crm.ensure_task_key_property()
-            performers.crms[HUBSPOT] = crm
+        wanted = {e.payload.get("crm") for e in store.ledger() if e.status != "done" and e.kind == "crm_task"}
+        if crm_blocks.get(HUBSPOT) and HUBSPOT in wanted:
+            hubspot = HubSpotCrm(HubSpotCredentials.load(crm_blocks[HUBSPOT]).get_client())
+            hubspot.ensure_task_key_property()
+            performers.crms[HUBSPOT] = hubspot
+        if crm_blocks.get(SALESFORCE) and SALESFORCE in wanted:
+            performers.crms[SALESFORCE] = SalesforceCrm(SalesforceCredentials.load(crm_blocks[SALESFORCE]).get_client())
         report = execute_pending(store, performers, run_started=run_started)
     get_run_logger().info("Actions: %d done, %d failed", len(report.done), len(report.failed))
     return report

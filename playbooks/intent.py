@@ -35,7 +35,6 @@ class IntentPlaybookConfig(BaseModel):
     alert_channel: str = Field(default="community-alerts", description="Channel for live alerts.")
     review_channel: str = Field(default="community-review", description="Channel for drafts.")
     task_due_hours: float = Field(default=4, gt=0, description="CRM task due this many hours after the crossing.")
-    crm: str = Field(default="hubspot", description="Which CRM gets the task.")
 
 
 @dataclass(frozen=True)
@@ -99,10 +98,12 @@ def plan_intent_actions(
     now: datetime,
     *,
     plays_this_week: Mapping[str | None, int] | None = None,
+    crm: str = "hubspot",
 ) -> IntentPlan:
     """One alert and one task per account that entered Intent and was active recently.
 
-    ``plays_this_week`` counts the plays each owner already got in the last 7 days.
+    ``plays_this_week`` counts the plays each owner already got in the last 7 days; ``crm``
+    is where the tasks go.
     """
     if config.mode == "off":
         return IntentPlan()
@@ -131,7 +132,7 @@ def plan_intent_actions(
         ))
         if not draft:
             actions.append(CreateCrmTask(
-                key=f"{candidate.key}:task", crm=config.crm, account_id=candidate.account_id,
+                key=f"{candidate.key}:task", crm=crm, account_id=candidate.account_id,
                 subject=f"Community Intent: {brief.account.name}", body=_task_body(brief),
                 due_at=now + timedelta(hours=config.task_due_hours),
                 owner_id=candidate.owner_id, mode=config.mode, priority=candidate.priority,

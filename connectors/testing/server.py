@@ -3,13 +3,16 @@
 The connectors talk to the emulators through the real client libraries, so this module only
 deals in bytes on the wire: a tiny regex router, a log of every request received and
 switchable faults (error status, Retry-After, slow answers, dropped connections) that let
-tests exercise the retry paths the way the real services trigger them.
+tests exercise the retry paths the way the real services trigger them. Given an
+``ssl.SSLContext`` (``Emulator(tls=...)``) the server speaks HTTPS instead, for clients that
+only know https (simple-salesforce).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import sys
 import threading
 import time
@@ -242,7 +245,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (timeout tests, dropped faults) is not a server error."""
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -252,7 +255,8 @@ class Emulator:
 
     service = "emulator"
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.requests: list[RecordedRequest] = []
         self.faults = FaultSet()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -267,6 +271,12 @@ class Emulator:
             return self
         server = _Server(("127.0.0.1", 0), _HTTPHandler)
         server.emulator = self
+        if self.tls is not None:
+            # Handshake lazily, in the connection's own thread: a client that stalls or
+            # refuses our certificate must not block the accept loop.
+            server.socket = self.tls.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -301,7 +311,8 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler) -> None:

@@ -17,7 +17,7 @@ from connectors.blocks import CommunitySlackCredentials
 from connectors.errors import NotFoundError
 from connectors.store import Store
 from flows.community_sync import community_sync
-from flows.tasks import DISCOURSE_POSTS_CURSOR, pull_discourse
+from flows.pulls import DISCOURSE_POSTS_CURSOR, pull_discourse
 from scoring import ClassificationRules
 from tests.flows.conftest import NOW, Deployment
 

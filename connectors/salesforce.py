@@ -1,0 +1,542 @@
+"""Salesforce as the CRM, through simple-salesforce.
+
+Reads are page generators over SOQL, incremental on ``SystemModstamp``: each takes
+``since`` (the previous high-water mark, None for everything) and yields :class:`Page`
+objects — the page's records plus the highest ``SystemModstamp`` seen so far, which the
+flow stores as the next ``since`` once the page is committed. Pages follow
+``nextRecordsUrl`` (``query_more``), so a page is one API request (up to 2,000 records).
+Every SOQL text is built with ``simple_salesforce.format_soql``: values are quoted and
+escaped (``o'brien@example.com`` is a valid email), datetimes rendered in UTC.
+
+Writes are idempotent: a Task is upserted by an external-id field holding our action key,
+so re-running an action updates the task Salesforce already has; adding a contact to a
+campaign twice is not an error; score write-back and opportunity flags are updates through
+sObject Collections (``composite/sobjects``, 200 records a call) and may be repeated.
+
+Errors are translated into ``connectors.errors`` types and only transient ones are retried
+by the one :class:`RetryPolicy` (simple-salesforce retries nothing itself):
+
+=====================================  ===========================================
+simple-salesforce                      ours
+=====================================  ===========================================
+SalesforceExpiredSession (401)         AuthError — renew the block's session
+SalesforceRefusedRequest (403)         RequestLimitExceeded when the org's API
+                                       requests are used up (REQUEST_LIMIT_EXCEEDED:
+                                       stop the sync, keep the cursor), else AuthError
+SalesforceMalformedRequest (400)       InvalidRequestError (never retried)
+SalesforceResourceNotFound (404)       NotFoundError
+SalesforceGeneralError 5xx/429, lost   RetryableError, honouring Retry-After
+connection, timeout
+=====================================  ===========================================
+
+Custom fields an admin creates in the org (Setup → Object Manager → Fields & Relationships):
+
+* ``Task.Community_Action_Key__c`` — Text(255), **External ID** and **Unique**: holds our
+  action key, so a task is never created twice. Required for ``upsert_task``.
+* ``Account.Community_Score__c`` — Number(16, 2); ``Account.Community_Tier__c`` — Text(40)
+  or a Picklist of awareness/consideration/intent; ``Account.Community_Last_Activity__c`` —
+  Date/Time. Required for ``write_account_scores``.
+* ``Opportunity.Community_Influenced__c`` — Checkbox (default unchecked). Read by
+  ``opportunity_pages`` and set by ``flag_opportunities``.
+* ``Account.Plan__c`` — Text or Picklist, only if the org tracks the customer's plan there
+  (``plan_field=None`` when it has none; any other field name works too).
+
+The integration user needs API Enabled, read on User/Account/Contact/Opportunity/Campaign/
+CampaignMember, create/edit on Task and CampaignMember, edit on the Account and Opportunity
+fields above (field-level security!).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, time, timezone
+from typing import Any, Generic, NamedTuple, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+from simple_salesforce.format import format_external_id
+
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    InvalidRequestError,
+    NotFoundError,
+    PermanentError,
+    RetryableError,
+    error_for_status,
+    parse_retry_after,
+)
+from connectors.retry import RetryPolicy
+from scoring.records import (
+    CrmAccount,
+    CrmContact,
+    CrmOpportunity,
+    CrmOwner,
+    Member,
+    SourceEvent,
+)
+
+__all__ = [
+    "CampaignMemberEvent",
+    "CollectionResult",
+    "Page",
+    "RequestLimitExceeded",
+    "SalesforceCrm",
+    "SERVICE",
+]
+
+SERVICE = "salesforce"
+COLLECTION_SIZE = 200
+#: Our priorities (HubSpot's vocabulary) → Salesforce's Task.Priority picklist.
+PRIORITIES = {"HIGH": "High", "MEDIUM": "Normal", "NORMAL": "Normal", "LOW": "Low"}
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
+
+R = TypeVar("R")
+
+
+class RequestLimitExceeded(PermanentError):
+    """The org's API request allowance is used up (403 REQUEST_LIMIT_EXCEEDED): stop the
+    sync cleanly, keep the cursor, try again after the rolling 24-hour window frees up."""
+
+
+class Page(NamedTuple, Generic[R]):
+    """One page of a read: its records and the high-water ``SystemModstamp`` so far."""
+
+    records: list[R]
+    high_water: datetime | None
+
+
+class CampaignMemberEvent(NamedTuple):
+    """A campaign membership as a community event, with the contact as a `Member`.
+
+    ``member.key`` is ``"salesforce:{ContactId}"`` and ``member.email`` the contact's
+    email: store the member with the other sources' members and identity resolution ties it
+    (by email) to the same person's Discourse/Slack accounts; or map ``member.email`` to a
+    member key directly and ``dataclasses.replace(event, member_key=...)``.
+    """
+
+    member: Member
+    event: SourceEvent
+
+
+class CollectionResult(NamedTuple):
+    """Outcome of a collection write: ids updated, and id → error for the ones refused."""
+
+    updated: list[str]
+    failed: dict[str, str]
+
+
+class SalesforceCrm:
+    """Reads the org's users, accounts, contacts, opportunities and campaign members;
+    writes tasks, campaign members, account scores and opportunity flags."""
+
+    def __init__(
+        self,
+        client: Salesforce,
+        *,
+        policy: RetryPolicy | None = None,
+        plan_field: str | None = "Plan__c",
+        value_field: str | None = "AnnualRevenue",
+        task_key_field: str = "Community_Action_Key__c",
+        score_field: str = "Community_Score__c",
+        tier_field: str = "Community_Tier__c",
+        last_activity_field: str = "Community_Last_Activity__c",
+        influenced_field: str = "Community_Influenced__c",
+        sso_field: str | None = None,
+    ) -> None:
+        for name in (plan_field, value_field, task_key_field, score_field, tier_field,
+                     last_activity_field, influenced_field, sso_field):
+            if name is not None and not _FIELD_NAME.fullmatch(name):
+                raise ValueError(f"not a Salesforce field name: {name!r}")
+        self.client = client
+        self.policy = policy or RetryPolicy(SERVICE)
+        self.plan_field = plan_field
+        self.value_field = value_field
+        self.task_key_field = task_key_field
+        self.score_field = score_field
+        self.tier_field = tier_field
+        self.last_activity_field = last_activity_field
+        self.influenced_field = influenced_field
+        self.sso_field = sso_field
+        _remember_retry_after(client.session)
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self.policy.call(_translated, fn, *args, **kwargs)
+
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, allowed) API requests of the org, from the last response's header."""
+        usage = self.client.api_usage.get("api-usage")
+        return (usage.used, usage.total) if usage is not None else None
+
+    # -- reads -----------------------------------------------------------------------------
+    def _soql(self, sobject: str, fields: Iterable[str | None], since: datetime | None,
+              where: str | None = None) -> str:
+        """``SELECT … FROM sobject [WHERE … SystemModstamp > since] ORDER BY SystemModstamp``."""
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        chosen = list(dict.fromkeys(f for f in (*fields, "SystemModstamp") if f))
+        conditions = [where] if where else []
+        if since is not None:
+            conditions.append(format_soql("SystemModstamp > {}", since))
+        return format_soql(
+            "SELECT {:literal} FROM {:literal}{:literal} ORDER BY SystemModstamp ASC",
+            ", ".join(chosen), sobject,
+            " WHERE " + " AND ".join(conditions) if conditions else "",
+        )
+
+    def _pages(
+        self, soql: str, since: datetime | None, convert: Callable[[dict[str, Any]], R]
+    ) -> Iterator[Page[R]]:
+        high = since
+        result = self._call(self.client.query, soql)
+        while True:
+            records = list(result.get("records") or [])
+            for record in records:
+                stamp = _parse_datetime(record.get("SystemModstamp"))
+                if stamp is not None and (high is None or stamp > high):
+                    high = stamp
+            yield Page([convert(r) for r in records], high)
+            next_url = result.get("nextRecordsUrl")
+            if result.get("done", True) or not next_url:
+                return
+            result = self._call(self.client.query_more, next_url, identifier_is_url=True)
+
+    def owner_pages(self, since: datetime | None = None) -> Iterator[Page[CrmOwner]]:
+        """Users (the owners of accounts, who receive alerts)."""
+        soql = self._soql("User", ("Id", "Email", "Name"), since)
+        return self._pages(soql, since, lambda u: CrmOwner(
+            id=u["Id"], email=u.get("Email") or None, name=u.get("Name") or None))
+
+    def account_pages(self, since: datetime | None = None) -> Iterator[Page[CrmAccount]]:
+        """Accounts changed after ``since``; the domain comes from ``Website``."""
+        fields = ("Id", "Name", "Website", "OwnerId", self.plan_field, self.value_field)
+        return self._pages(self._soql("Account", fields, since), since, self._account)
+
+    def _account(self, a: dict[str, Any]) -> CrmAccount:
+        return CrmAccount(
+            id=a["Id"],
+            name=a.get("Name") or f"Account {a['Id']}",
+            domain=domain_of(a.get("Website")),
+            owner_id=a.get("OwnerId") or None,
+            plan=str(a[self.plan_field]) if self.plan_field and a.get(self.plan_field) else None,
+            value=_number(a.get(self.value_field)) if self.value_field else 0.0,
+        )
+
+    def _contact_fields(self) -> tuple[str | None, ...]:
+        return ("Id", "Email", "AccountId", "FirstName", "LastName", self.sso_field)
+
+    def contact_pages(self, since: datetime | None = None) -> Iterator[Page[CrmContact]]:
+        """Contacts changed after ``since``, with their account."""
+        return self._pages(self._soql("Contact", self._contact_fields(), since), since,
+                           self._contact)
+
+    def _contact(self, c: dict[str, Any]) -> CrmContact:
+        name = " ".join(p for p in (c.get("FirstName"), c.get("LastName")) if p)
+        sso = c.get(self.sso_field) if self.sso_field else None
+        return CrmContact(id=c["Id"], email=c.get("Email") or None,
+                          account_id=c.get("AccountId") or None, name=name or None,
+                          sso_id=str(sso) if sso else None)
+
+    def contact_by_email(self, email: str) -> CrmContact | None:
+        """The oldest contact with this email (Salesforce compares case-insensitively)."""
+        fields = ", ".join(f for f in self._contact_fields() if f)
+        soql = format_soql(
+            "SELECT {:literal} FROM Contact WHERE Email = {} ORDER BY CreatedDate ASC LIMIT 1",
+            fields, email,
+        )
+        records = self._call(self.client.query, soql).get("records") or []
+        return self._contact(records[0]) if records else None
+
+    def opportunity_pages(self, since: datetime | None = None) -> Iterator[Page[CrmOpportunity]]:
+        """Opportunities changed after ``since``; a won one is an upgrade for attribution."""
+        fields = ("Id", "AccountId", "Name", "StageName", "Amount", "CloseDate", "IsWon",
+                  self.influenced_field)
+        return self._pages(self._soql("Opportunity", fields, since), since, self._opportunity)
+
+    def _opportunity(self, o: dict[str, Any]) -> CrmOpportunity:
+        return CrmOpportunity(
+            id=o["Id"],
+            account_id=o.get("AccountId") or None,
+            name=o.get("Name") or None,
+            stage=o.get("StageName") or None,
+            amount=_number(o.get("Amount")),
+            closed_at=_parse_datetime(o.get("CloseDate")),
+            is_won=bool(o.get("IsWon")),
+            community_influenced=bool(o.get(self.influenced_field)),
+        )
+
+    def campaign_member_events(
+        self, since: datetime | None = None
+    ) -> Iterator[Page[CampaignMemberEvent]]:
+        """Campaign memberships of contacts (webinar registrations and attendance).
+
+        ``kind`` is ``campaign_member``, ``category`` the campaign's type and name
+        ("Webinar / Scaling flows"), ``tags`` the member status ("Attended", "Sent"):
+        classification decides which count as ``webinar_attended``. ``occurred_at`` is the
+        day the contact responded, else the campaign's start, else when the membership was
+        created. One event per membership (``campaign_member:{Id}``): a status that
+        changes later comes back on the next incremental read with the same event id.
+        """
+        fields = ("Id", "CampaignId", "ContactId", "Status", "FirstRespondedDate",
+                  "CreatedDate", "Campaign.Name", "Campaign.Type", "Campaign.StartDate",
+                  "Contact.Email", "Contact.FirstName", "Contact.LastName")
+        soql = self._soql("CampaignMember", fields, since, where="ContactId != null")
+        return self._pages(soql, since, self._campaign_member)
+
+    def _campaign_member(self, m: dict[str, Any]) -> CampaignMemberEvent:
+        campaign = m.get("Campaign") or {}
+        contact = m.get("Contact") or {}
+        contact_id = m["ContactId"]
+        email = contact.get("Email") or None
+        name = " ".join(p for p in (contact.get("FirstName"), contact.get("LastName")) if p)
+        key = f"{SERVICE}:{contact_id}"
+        occurred = (_parse_datetime(m.get("FirstRespondedDate"))
+                    or _parse_datetime(campaign.get("StartDate"))
+                    or _parse_datetime(m.get("CreatedDate"))
+                    or _parse_datetime(m.get("SystemModstamp")))
+        category = " / ".join(p for p in (campaign.get("Type"), campaign.get("Name")) if p)
+        event = SourceEvent(
+            source=SERVICE,
+            source_event_id=f"campaign_member:{m['Id']}",
+            member_key=key,
+            kind="campaign_member",
+            occurred_at=occurred or datetime.now(timezone.utc),
+            url=f"https://{self.client.sf_instance}/{m['Id']}",
+            title=campaign.get("Name") or None,
+            category=category or None,
+            tags=(m["Status"],) if m.get("Status") else (),
+        )
+        member = Member(key=key, source=SERVICE, external_id=contact_id,
+                        username=email or contact_id, email=email, name=name or None)
+        return CampaignMemberEvent(member, event)
+
+    # -- writes ----------------------------------------------------------------------------
+    def upsert_task(
+        self,
+        *,
+        key: str,
+        company_id: str,
+        subject: str,
+        body: str,
+        due: datetime,
+        owner_id: str | None = None,
+        priority: str = "HIGH",
+    ) -> str:
+        """Create (or update) the task for action ``key`` on an account; returns its id.
+
+        Upserted by ``task_key_field`` (External ID, Unique), so a re-run finds the same
+        task. ``Status`` is left to the org's default on creation and never sent again: a
+        re-run does not reopen a task the owner already completed.
+        """
+        data: dict[str, Any] = {
+            "Subject": subject[:255],
+            "Description": body[:32000],
+            "WhatId": company_id,
+            "ActivityDate": due.astimezone(timezone.utc).date().isoformat(),
+            "Priority": PRIORITIES.get(priority.upper(), "Normal"),
+        }
+        if owner_id:
+            data["OwnerId"] = owner_id
+        ref = format_external_id(self.task_key_field, key)
+        response = self._call(self.client.Task.upsert, ref, data, raw_response=True)
+        if response.status_code != 204 and response.content:
+            task_id = response.json().get("id")
+            if task_id:
+                return str(task_id)
+        # Before API 46.0 an update answers 204 without a body: ask for the id.
+        return str(self._call(self.client.Task.get, ref)["Id"])
+
+    def add_campaign_member(
+        self, campaign_id: str, contact_id: str, status: str | None = None
+    ) -> str | None:
+        """Add a contact to a campaign; returns the membership id. Already a member is not
+        an error: the existing membership's id is returned (None if it cannot be seen)."""
+        data = {"CampaignId": campaign_id, "ContactId": contact_id}
+        if status:
+            data["Status"] = status
+
+        def create() -> str | None:
+            try:
+                return str(self.client.CampaignMember.create(data)["id"])
+            except SalesforceMalformedRequest as err:
+                if "DUPLICATE_VALUE" in _codes(err):
+                    return None
+                raise
+
+        created = self._call(create)
+        if created is not None:
+            return created
+        soql = format_soql(
+            "SELECT Id FROM CampaignMember WHERE CampaignId = {} AND ContactId = {} LIMIT 1",
+            campaign_id, contact_id,
+        )
+        records = self._call(self.client.query, soql).get("records") or []
+        return str(records[0]["Id"]) if records else None
+
+    def write_account_scores(
+        self, rows: Sequence[tuple[str, float, str | None, datetime | None]]
+    ) -> CollectionResult:
+        """Write (account_id, score, tier, last_activity_at) onto accounts, 200 a call.
+
+        Records are independent (``allOrNone`` false): an account deleted meanwhile is
+        reported in ``failed`` and does not block the others. Safe to repeat.
+        """
+        records = [
+            {"attributes": {"type": "Account"}, "Id": account_id,
+             self.score_field: round(float(score), 2), self.tier_field: tier,
+             self.last_activity_field: _iso(last_activity)}
+            for account_id, score, tier, last_activity in rows
+        ]
+        return self._update_collection(records)
+
+    def flag_opportunities(self, ids: Iterable[str]) -> CollectionResult:
+        """Tick ``Community_Influenced__c`` on these opportunities. Safe to repeat."""
+        records = [{"attributes": {"type": "Opportunity"}, "Id": oid, self.influenced_field: True}
+                   for oid in dict.fromkeys(ids)]
+        return self._update_collection(records)
+
+    def _update_collection(self, records: list[dict[str, Any]]) -> CollectionResult:
+        updated: list[str] = []
+        failed: dict[str, str] = {}
+        for start in range(0, len(records), COLLECTION_SIZE):
+            chunk = records[start:start + COLLECTION_SIZE]
+            results = self._call(self.client.restful, "composite/sobjects", method="PATCH",
+                                 json={"allOrNone": False, "records": chunk}) or []
+            for record, result in zip(chunk, results, strict=False):
+                if result.get("success"):
+                    updated.append(record["Id"])
+                else:
+                    failed[record["Id"]] = "; ".join(
+                        f"{e.get('statusCode')}: {e.get('message')}" for e in result.get("errors") or []
+                    ) or "refused"
+        return CollectionResult(updated, failed)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def domain_of(website: str | None) -> str | None:
+    """``https://www.Example.com/about`` → ``example.com``; None when there is none."""
+    if not website or not website.strip():
+        return None
+    text = website.strip()
+    host = urlsplit(text if "//" in text else f"//{text}").hostname
+    if not host:
+        return None
+    host = host.lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value) if value is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    """A Salesforce datetime (``…T12:00:00.000+0000``) or date (midnight UTC), else None."""
+    if not value:
+        return None
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), timezone.utc)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+
+
+# Retry-After is not on simple-salesforce's exceptions: a response hook remembers it per
+# thread, and the translation picks it up when the error is for the same URL.
+_last_response = threading.local()
+
+
+def _remember(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    _last_response.url = response.url
+    _last_response.retry_after = response.headers.get("Retry-After")
+
+
+def _remember_retry_after(session: requests.Session) -> None:
+    hooks = session.hooks.setdefault("response", [])
+    if _remember not in hooks:
+        hooks.append(_remember)
+
+
+def _retry_after(err: SalesforceError) -> str | None:
+    if getattr(_last_response, "url", None) == err.url:
+        return _last_response.retry_after
+    return None
+
+
+def _errors(err: SalesforceError) -> list[dict[str, Any]]:
+    content = err.content
+    if isinstance(content, list):
+        return [e for e in content if isinstance(e, dict)]
+    if isinstance(content, dict):
+        return [content]
+    return []
+
+
+def _codes(err: SalesforceError) -> set[str]:
+    return {str(e.get("errorCode")) for e in _errors(err)}
+
+
+def _message(err: SalesforceError) -> str:
+    parts = [f"{e.get('errorCode')}: {e.get('message')}" for e in _errors(err)]
+    return f"HTTP {err.status}: " + ("; ".join(parts) if parts else str(err.content)[:300])
+
+
+def _translated(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call simple-salesforce and turn its errors into ours."""
+    try:
+        return fn(*args, **kwargs)
+    except SalesforceError as err:
+        raise _translate(err) from err
+    except requests.exceptions.SSLError as err:
+        if "CERTIFICATE_VERIFY_FAILED" in str(err):
+            raise PermanentError(SERVICE, f"TLS certificate not trusted: {err}") from err
+        raise RetryableError(SERVICE, f"TLS connection failed: {err}") from err
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError) as err:
+        raise RetryableError(SERVICE, f"connection failed: {err}") from err
+
+
+def _translate(err: SalesforceError) -> ConnectorError:
+    status = err.status
+    message = _message(err)
+    if isinstance(err, SalesforceExpiredSession):
+        return AuthError(SERVICE, f"session expired: renew the Salesforce block's "
+                                  f"session/credentials ({message})", status=status)
+    if isinstance(err, SalesforceAuthenticationFailed):
+        return AuthError(SERVICE, f"login failed: check the Salesforce block ({err})", status=status)
+    if isinstance(err, SalesforceRefusedRequest):
+        if "REQUEST_LIMIT_EXCEEDED" in _codes(err):
+            if "concurrent" in message.lower():  # too many long requests at once: transient
+                return RetryableError(SERVICE, message, status=status,
+                                      retry_after=parse_retry_after(_retry_after(err)))
+            return RequestLimitExceeded(SERVICE, f"API request limit exceeded: {message}",
+                                        status=status)
+        return AuthError(SERVICE, f"request refused: {message}", status=status)
+    if isinstance(err, (SalesforceMalformedRequest, SalesforceMoreThanOneRecord)):
+        return InvalidRequestError(SERVICE, message, status=status)
+    if isinstance(err, SalesforceResourceNotFound):
+        return NotFoundError(SERVICE, message, status=status)
+    # SalesforceGeneralError: 5xx and 429 are retried (honouring Retry-After), others not.
+    return error_for_status(SERVICE, status, message, _retry_after(err))

@@ -1,0 +1,184 @@
+"""Prefect tasks that pull increments from the community sources and the CRMs into the store.
+
+Each takes a block name and the database URL (never a client or a secret), loops over the
+connector's pages inside, and commits every page together with the cursor it covers, so a
+failure part-way loses nothing and the next run repeats nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.blocks import (
+    CommunitySlackCredentials,
+    DiscourseCredentials,
+    HubSpotCredentials,
+    SalesforceCredentials,
+)
+from connectors.discourse import DiscourseSource, Rejected
+from connectors.hubspot import HubSpotCrm
+from connectors.retry import Pacer
+from connectors.salesforce import RequestLimitExceeded, SalesforceCrm
+from connectors.slack_source import SlackSource
+from connectors.store import Store
+from scoring.classify import ClassificationRules, to_activity
+from scoring.records import Activity, SourceEvent
+
+__all__ = [
+    "DISCOURSE_POSTS_CURSOR",
+    "HUBSPOT",
+    "SALESFORCE",
+    "pull_discourse",
+    "pull_hubspot",
+    "pull_salesforce",
+    "pull_slack",
+]
+
+DISCOURSE_POSTS_CURSOR = "discourse:posts"
+HUBSPOT = "hubspot"
+SALESFORCE = "salesforce"
+
+
+def _activities(events: Iterable[SourceEvent], rules: ClassificationRules) -> list[Activity]:
+    return [a for a in (to_activity(e, rules) for e in events) if a is not None]
+
+
+def _quarantine(store: Store, source: str, rejected: Iterable[Rejected]) -> int:
+    count = 0
+    for bad in rejected:
+        store.quarantine(source, bad.ref, bad.reason, bad.payload)
+        count += 1
+    return count
+
+
+@task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def pull_discourse(
+    block_name: str, database_url: str | None, now: datetime, rules: ClassificationRules,
+    requests_per_minute: float = 0, likes_lookback_days: float = 2,
+) -> dict[str, int]:
+    """Members and new posts/likes since the cursor; the cursor moves only after all pages are stored.
+
+    Discourse pages run newest first, so the cursor (the highest post id) can only be saved
+    once the whole increment is in; a re-run re-reads it and stores nothing twice.
+    """
+    logger = get_run_logger()
+    source = DiscourseSource(DiscourseCredentials.load(block_name).get_client(),
+                             pacer=Pacer(requests_per_minute))
+    counts = Counter[str]()
+    with Store.open(database_url) as store:
+        for page in source.member_pages():
+            counts["members"] += store.upsert_members(page)
+        cursor = store.get_cursor(DISCOURSE_POSTS_CURSOR)
+        high = int(cursor) if cursor else 0
+        pages = source.post_pages(high or None, now=now, likes_lookback=timedelta(days=likes_lookback_days))
+        for page in pages:
+            counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
+            counts["new_activities"] += store.save_page(activities=_activities(page.events, rules))
+            counts["events_seen"] += len(page.events)
+            counts["pages"] += 1
+            high = max(high, page.max_post_id)
+            if counts["pages"] % 20 == 0:
+                logger.info("Discourse: %d pages, %d new activities so far", counts["pages"], counts["new_activities"])
+        store.set_cursor(DISCOURSE_POSTS_CURSOR, str(high))
+    logger.info("Discourse: %s", dict(counts))
+    return dict(counts)
+
+
+@task(name="pull-slack", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
+def pull_slack(
+    block_name: str, database_url: str | None, now: datetime, rules: ClassificationRules,
+    channels: list[str], pacing: str = "tier3", backfill_days: float = 90,
+) -> dict[str, int]:
+    """Members and, per chosen channel, messages, replies and reactions newer than its cursor.
+
+    Slack pages run oldest first, so each page is stored with its channel's cursor in one
+    transaction: an interrupted backfill resumes where it stopped.
+    """
+    logger = get_run_logger()
+    source = SlackSource(CommunitySlackCredentials.load(block_name).get_client(), pacing=pacing)
+    counts = Counter[str]()
+    with Store.open(database_url) as store:
+        for page in source.member_pages():
+            counts["members"] += store.upsert_members(page)
+        for name, channel_id in source.channel_ids(channels).items():
+            cursor_name = f"slack:channel:{channel_id}"
+            pages = source.channel_pages(name, channel_id, store.get_cursor(cursor_name), now=now,
+                                         since=now - timedelta(days=backfill_days))
+            for page in pages:
+                counts["quarantined"] += _quarantine(store, "slack", page.rejected)
+                cursor = (cursor_name, page.cursor) if page.cursor else None
+                counts["new_activities"] += store.save_page(activities=_activities(page.events, rules), cursor=cursor)
+                counts["events_seen"] += len(page.events)
+                counts["pages"] += 1
+            logger.info("Slack #%s: %d new activities so far", name, counts["new_activities"])
+    logger.info("Slack: %s", dict(counts))
+    return dict(counts)
+
+
+@task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def pull_hubspot(block_name: str, database_url: str | None) -> dict[str, int]:
+    """Owners, companies and contacts into the CRM cache."""
+    crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
+    counts = Counter[str]()
+    with Store.open(database_url) as store:
+        for owners in crm.owner_pages():
+            counts["owners"] += store.upsert_owners(HUBSPOT, owners)
+        for accounts in crm.account_pages():
+            counts["accounts"] += store.upsert_accounts(HUBSPOT, accounts)
+        for contacts in crm.contact_pages():
+            counts["contacts"] += store.upsert_contacts(HUBSPOT, contacts)
+    get_run_logger().info("HubSpot: %s", dict(counts))
+    return dict(counts)
+
+
+def _stored_pages(store: Store, kind: str, pages: Callable[[datetime | None], Iterator[Any]],
+                  save: Callable[[list[Any]], Any]) -> int:
+    """Read one Salesforce object since its cursor; each page and its high-water mark together."""
+    cursor_name = f"salesforce:{kind}"
+    stored = store.get_cursor(cursor_name)
+    count = 0
+    for page in pages(datetime.fromisoformat(stored) if stored else None):
+        save(page.records)
+        if page.high_water is not None:
+            store.set_cursor(cursor_name, page.high_water.isoformat())
+        count += len(page.records)
+    return count
+
+
+@task(name="pull-salesforce", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
+def pull_salesforce(block_name: str, database_url: str | None, rules: ClassificationRules) -> dict[str, Any]:
+    """Users, Accounts, Contacts, Opportunities and webinar CampaignMembers, on SystemModstamp.
+
+    A used-up daily API limit (REQUEST_LIMIT_EXCEEDED) ends the pull cleanly: what was read
+    is kept with its cursors, and the next run continues from there.
+    """
+    logger = get_run_logger()
+    crm = SalesforceCrm(SalesforceCredentials.load(block_name).get_client())
+    counts: dict[str, Any] = Counter()
+
+    def save_webinars(records: list[Any]) -> None:
+        activities = _activities((r.event for r in records), rules)
+        counts["webinar_activities"] += store.save_page(members=[r.member for r in records], activities=activities)
+
+    with Store.open(database_url) as store:
+        reads: list[tuple[str, Callable[..., Iterator[Any]], Callable[[list[Any]], Any]]] = [
+            ("owners", crm.owner_pages, lambda rs: store.upsert_owners(SALESFORCE, rs)),
+            ("accounts", crm.account_pages, lambda rs: store.upsert_accounts(SALESFORCE, rs)),
+            ("contacts", crm.contact_pages, lambda rs: store.upsert_contacts(SALESFORCE, rs)),
+            ("opportunities", crm.opportunity_pages, lambda rs: store.upsert_opportunities(SALESFORCE, rs)),
+            ("campaign_members", crm.campaign_member_events, save_webinars),
+        ]
+        try:
+            for kind, pages, save in reads:
+                counts[kind] = _stored_pages(store, kind, pages, save)
+        except RequestLimitExceeded as err:
+            counts["stopped"] = f"daily API limit reached ({err}); cursors kept, the next run resumes"
+            logger.warning("Salesforce: %s; API usage %s", counts["stopped"], crm.api_usage)
+    logger.info("Salesforce: %s", dict(counts))
+    return dict(counts)

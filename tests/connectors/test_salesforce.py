@@ -1,0 +1,240 @@
+"""The Salesforce connector through simple-salesforce against the TLS emulator."""
+
+from datetime import timedelta
+
+import pytest
+from prefect.testing.standard_test_suites import BlockStandardTestSuite
+
+from connectors.blocks import SalesforceCredentials
+from connectors.errors import AuthError, ConfigurationError, InvalidRequestError, NotFoundError
+from connectors.retry import RetryPolicy
+from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, domain_of
+from connectors.testing import SalesforceEmulator
+
+
+@pytest.fixture
+def salesforce(community):
+    with SalesforceEmulator(community, batch_size=7) as emulator:
+        yield emulator
+
+
+def crm(emulator, slept=None, **kwargs) -> SalesforceCrm:
+    block = SalesforceCredentials(instance_url=emulator.instance_url,
+                                  session_id=emulator.session_id)
+    policy = RetryPolicy("salesforce", attempts=4,
+                         sleep=slept.append if slept is not None else lambda s: None)
+    return SalesforceCrm(block.get_client(session=emulator.session()), policy=policy, **kwargs)
+
+
+def records(pages):
+    return [r for page in pages for r in page.records]
+
+
+# -- reads ---------------------------------------------------------------------------------
+def test_reads_every_object_across_pages(salesforce, community):
+    c = crm(salesforce)
+    pages = list(c.account_pages())
+    assert len(pages) == -(-len(community.companies) // 7) > 3
+    accounts = records(pages)
+    assert len({a.id for a in accounts}) == len(community.companies)
+    company = community.companies[0]
+    got = next(a for a in accounts if a.name == company.name)
+    assert (got.domain, got.plan, got.value) == (company.domain, company.plan, company.annual_revenue)
+    owners = records(c.owner_pages())
+    assert {o.email for o in owners} == {o.email for o in community.owners}
+    assert got.owner_id in {o.id for o in owners}
+    contacts = records(c.contact_pages())
+    assert len(contacts) == len(salesforce.records("Contact"))
+    assert all(x.account_id for x in contacts)
+    opportunities = records(c.opportunity_pages())
+    assert len(opportunities) == len(salesforce.records("Opportunity"))
+    assert any(o.is_won and o.closed_at for o in opportunities)
+    # every query after the first page went through query_more's nextRecordsUrl
+    assert any("/query/01g" in r.path for r in salesforce.requests)
+
+
+def test_high_water_mark_is_monotonic_and_incremental_reads_see_only_newer(salesforce):
+    c = crm(salesforce)
+    pages = list(c.contact_pages())
+    marks = [p.high_water for p in pages]
+    assert marks == sorted(marks) and marks[-1] is not None
+    assert list(c.contact_pages(since=marks[-1]))[0].records == []
+    changed = salesforce.records("Contact")[3]["Id"]
+    salesforce.touch("Contact", changed, LastName="Renamed")
+    [page] = list(c.contact_pages(since=marks[-1]))
+    assert [x.id for x in page.records] == [changed] and page.records[0].name.endswith("Renamed")
+    assert page.high_water > marks[-1]
+    soql = salesforce.queries()[-1]
+    assert "SystemModstamp > " in soql and soql.endswith("ORDER BY SystemModstamp ASC")
+
+
+def test_campaign_members_become_webinar_events(salesforce):
+    events = records(crm(salesforce).campaign_member_events())
+    assert len(events) == len(salesforce.records("CampaignMember"))
+    member, event = events[0]
+    assert event.kind == "campaign_member" and event.source == "salesforce"
+    assert event.member_key == member.key == f"salesforce:{member.external_id}"
+    assert member.email and "Webinar" in (event.category or "")
+    assert {e.event.tags for e in events} == {("Attended",), ("Sent",)}
+
+
+def test_contact_by_email_escapes_the_apostrophe(salesforce):
+    c = crm(salesforce)
+    email = next(r["Email"] for r in salesforce.records("Contact") if "'" in r["Email"])
+    found = c.contact_by_email(email.upper())  # Salesforce compares emails case-insensitively
+    assert found is not None and found.email == email
+    assert "o\\'brien@" in salesforce.queries()[-1].lower()
+    assert c.contact_by_email("nobody@nowhere.example") is None
+
+
+def test_domain_of_website():
+    assert domain_of("https://www.Example.com/about") == "example.com"
+    assert domain_of("example.org") == "example.org"
+    assert domain_of("") is None and domain_of(None) is None
+
+
+# -- writes --------------------------------------------------------------------------------
+def test_task_upsert_is_idempotent(salesforce, now):
+    c = crm(salesforce)
+    account = salesforce.records("Account")[1]
+    args = dict(key="intent:1:1:task", company_id=account["Id"], subject="Call them", body="b",
+                due=now + timedelta(hours=4), owner_id=account["OwnerId"])
+    first = c.upsert_task(**args)
+    second = c.upsert_task(**{**args, "subject": "Call them today"})
+    [task] = salesforce.records("Task")
+    assert first == second == task["Id"]
+    assert (task["Community_Action_Key__c"], task["WhatId"], task["Subject"], task["Priority"]) == (
+        "intent:1:1:task", account["Id"], "Call them today", "High")
+    assert task["Status"] == "Not Started"
+
+
+def test_task_upsert_before_api_46_fetches_the_id_after_204(salesforce, now):
+    block = SalesforceCredentials(instance_url=salesforce.instance_url,
+                                  session_id=salesforce.session_id, api_version="45.0")
+    c = SalesforceCrm(block.get_client(session=salesforce.session()))
+    account_id = salesforce.records("Account")[0]["Id"]
+    args = dict(key="k/with spaces+plus", company_id=account_id, subject="s", body="b", due=now)
+    first = c.upsert_task(**args)
+    assert c.upsert_task(**args) == first
+    assert [r.status for r in salesforce.requests] == [201, 204, 200]
+    assert len(salesforce.records("Task")) == 1
+
+
+def test_campaign_member_duplicate_is_not_an_error(salesforce):
+    c = crm(salesforce)
+    member = salesforce.records("CampaignMember")[0]
+    assert c.add_campaign_member(member["CampaignId"], member["ContactId"]) == member["Id"]
+    contact = salesforce.records("Contact")[-1]["Id"]
+    new = c.add_campaign_member(member["CampaignId"], contact, status="Attended")
+    assert c.add_campaign_member(member["CampaignId"], contact) == new
+    ours = [m for m in salesforce.records("CampaignMember") if m["ContactId"] == contact]
+    assert [m["Id"] for m in ours] == [new]
+
+
+def test_score_write_back_in_chunks_of_200(salesforce, community, now):
+    c = crm(salesforce)
+    ids = [a["Id"] for a in salesforce.records("Account")]
+    rows = [(ids[i % len(ids)], float(i), "intent", now) for i in range(450)]
+    result = c.write_account_scores(rows)
+    calls = [r for r in salesforce.requests if r.path.endswith("/composite/sobjects")]
+    assert [len(r.json()["records"]) for r in calls] == [200, 200, 50]
+    assert all(r.method == "PATCH" and r.status == 200 for r in calls)
+    assert len(result.updated) == 450 and result.failed == {}
+    last = {account_id: score for account_id, score, _, _ in rows}
+    account = salesforce.data.get("Account", ids[0])
+    assert account["Community_Score__c"] == last[ids[0]]
+    assert account["Community_Tier__c"] == "intent"
+    assert account["Community_Last_Activity__c"].startswith(now.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def test_score_write_back_reports_a_missing_account_and_writes_the_rest(salesforce, now):
+    good = salesforce.records("Account")[0]["Id"]
+    result = crm(salesforce).write_account_scores(
+        [(good, 5.0, None, None), ("001Dx9999999999AAA", 1.0, "intent", now)])
+    assert result.updated == [good] and "INVALID_CROSS_REFERENCE_KEY" in result.failed["001Dx9999999999AAA"]
+
+
+def test_flag_opportunities(salesforce):
+    ids = [o["Id"] for o in salesforce.records("Opportunity")[:3]]
+    assert crm(salesforce).flag_opportunities(ids + ids[:1]).updated == ids
+    assert all(salesforce.data.get("Opportunity", i)["Community_Influenced__c"] for i in ids)
+    flagged = [o for o in records(crm(salesforce).opportunity_pages()) if o.community_influenced]
+    assert sorted(o.id for o in flagged) == sorted(ids)
+
+
+# -- errors and retries --------------------------------------------------------------------
+def test_request_limit_exceeded_stops_cleanly(salesforce):
+    salesforce.api_limit = salesforce.api_used  # the org's allowance is used up
+    with pytest.raises(RequestLimitExceeded) as caught:
+        next(crm(salesforce).account_pages())
+    assert caught.value.status == 403 and len(salesforce.requests) == 1
+
+
+def test_expired_session_is_an_auth_error(salesforce):
+    c = crm(salesforce)
+    salesforce.expire_session()
+    with pytest.raises(AuthError, match="session expired"):
+        next(c.account_pages())
+    assert len(salesforce.requests) == 1
+
+
+def test_malformed_query_is_not_retried(salesforce):
+    c = crm(salesforce, plan_field="No_Such_Field__c")
+    with pytest.raises(InvalidRequestError, match="INVALID_FIELD"):
+        next(c.account_pages())
+    assert len(salesforce.requests) == 1 and salesforce.requests[0].status == 400
+
+
+def test_unknown_record_is_not_found(salesforce):
+    c = crm(salesforce)
+    with pytest.raises(NotFoundError):
+        c._call(c.client.Account.get, "001Dx9999999999AAA")
+
+
+def test_500_then_success_is_retried(salesforce):
+    slept: list[float] = []
+    salesforce.faults.add(path="/services/data/v59.0/query", status=500)
+    assert records(crm(salesforce, slept).owner_pages())
+    assert len(slept) == 1 and [r.status for r in salesforce.requests][:2] == [500, 200]
+
+
+def test_503_retry_after_is_honoured_mid_pagination(salesforce):
+    slept: list[float] = []
+    salesforce.faults.add(path="/services/data/v59.0/query/01g", status=503, retry_after=7)
+    accounts = records(crm(salesforce, slept).account_pages())
+    assert slept == [7.0] and len(accounts) == len(salesforce.records("Account"))
+
+
+def test_dropped_connection_on_campaign_member_create_does_not_duplicate(salesforce):
+    c = crm(salesforce)
+    campaign = salesforce.records("Campaign")[0]["Id"]
+    contact = salesforce.records("Contact")[-1]["Id"]
+    salesforce.faults.add(path="/services/data/v59.0/sobjects/CampaignMember", lose_response=True)
+    member_id = c.add_campaign_member(campaign, contact)
+    ours = [m["Id"] for m in salesforce.records("CampaignMember") if m["ContactId"] == contact]
+    assert ours == [member_id]
+
+
+# -- the block -----------------------------------------------------------------------------
+class TestSalesforceBlockStandards(BlockStandardTestSuite):
+    @pytest.fixture
+    def block(self):
+        return SalesforceCredentials
+
+    def test_has_a_valid_code_example(self, block):
+        """Our docstrings carry no code example; the README has them."""
+
+    def test_has_a_valid_logo_url(self, block):
+        """Skipped offline: Prefect's check downloads the logo."""
+
+
+def test_block_builds_a_working_client_and_hides_secrets(salesforce):
+    block = SalesforceCredentials(instance_url=salesforce.instance_url + "/",
+                                  session_id=salesforce.session_id)
+    assert salesforce.session_id not in repr(block) and salesforce.session_id not in str(block.model_dump())
+    client = block.get_client(session=salesforce.session())
+    assert client.base_url == f"{salesforce.instance_url}/services/data/v59.0/"
+    assert client.query("SELECT Id FROM User")["totalSize"] == len(salesforce.records("User"))
+    assert client.api_usage["api-usage"].total == salesforce.api_limit
+    with pytest.raises(ConfigurationError):
+        SalesforceCredentials(instance_url=salesforce.instance_url).get_client()
