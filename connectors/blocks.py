@@ -60,6 +60,9 @@ class CommunitySlackCredentials(Block):
     _documentation_url = _DOCS
 
     token: SecretStr = Field(description="Bot token (xoxb-...).")
+    signing_secret: SecretStr | None = Field(
+        default=None, description="The app's signing secret, for the Events API receiver (community workspace).",
+    )
     base_url: str = Field(
         default="https://slack.com/api/", description="Web API base URL, ending in /api/."
     )

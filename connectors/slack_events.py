@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from connectors.slack_source import events_from_message, parse_ts, reaction_event
@@ -32,7 +34,7 @@ from connectors.store import Store
 from scoring.classify import ClassificationRules, to_activity
 from scoring.records import SourceEvent
 
-__all__ = ["EventResult", "SlackEventsReceiver"]
+__all__ = ["EventResult", "SlackEventsReceiver", "channel_names_from"]
 
 log = logging.getLogger("connectors.slack_events")
 SOURCE = "slack"
@@ -45,6 +47,22 @@ class EventResult:
     status: int
     body: dict[str, Any]
     stored: int = 0
+
+
+def channel_names_from(client: WebClient) -> Callable[[str], str | None]:
+    """Channel id → name through ``conversations.info``, cached; None when Slack won't say."""
+    names: dict[str, str | None] = {}
+
+    def lookup(channel_id: str) -> str | None:
+        if channel_id not in names:
+            try:
+                names[channel_id] = client.conversations_info(channel=channel_id)["channel"]["name"]
+            except (SlackApiError, KeyError, OSError) as err:
+                log.warning("no name for channel %s: %s", channel_id, err)
+                return None  # not cached: the next event asks again
+        return names[channel_id]
+
+    return lookup
 
 
 class _FixedClock(Clock):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
 __all__ = ["main"]
@@ -53,6 +54,30 @@ def _override(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slack_events(args: argparse.Namespace) -> int:
+    from connectors.blocks import CommunitySlackCredentials
+    from connectors.slack_events import SlackEventsReceiver, channel_names_from
+    from connectors.store import Store
+
+    block = CommunitySlackCredentials.load(args.block)
+    if block.signing_secret is None:
+        print(f"block {args.block!r} has no signing_secret: add the app's signing secret to it", file=sys.stderr)
+        return 2
+    store = Store.open(args.database_url)
+    receiver = SlackEventsReceiver(store, block.signing_secret.get_secret_value(),
+                                   channel_names=channel_names_from(block.get_client()))
+    server = receiver.serve(args.host, args.port)
+    print(f"Slack events: http://{args.host}:{server.server_address[1]}/slack/events (Ctrl-C stops)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+        store.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="community-scoring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     override.add_argument("--note", help="why (kept with the override)")
     override.add_argument("--database-url", default=None, help="state database (default: the configured one)")
     override.set_defaults(func=_override)
+    events = sub.add_parser("slack-events", help="run the Slack Events API receiver (real-time capture)")
+    events.add_argument("--block", default="community-slack-source", help="Community Slack block with the signing secret")
+    events.add_argument("--host", default="0.0.0.0")
+    events.add_argument("--port", type=int, default=3000)
+    events.add_argument("--database-url", default=None, help="state database (default: the configured one)")
+    events.set_defaults(func=_slack_events)
     args = parser.parse_args(argv)
     if args.command == "override" and args.action != "list" and not args.member:
         parser.error("override set/remove needs a member key")

@@ -145,6 +145,7 @@ class SlackEmulator(Emulator):
             "conversations.history": self.history,
             "conversations.replies": self.replies,
             "conversations.list": self.conversations_list,
+            "conversations.info": self.conversations_info,
         }
         self.route("POST", r"/api/(?P<method>[A-Za-z.]+)", self.call)
         self.route("GET", r"/api/(?P<method>[A-Za-z.]+)", self.call)
@@ -396,6 +397,13 @@ class SlackEmulator(Emulator):
             out["reactions"] = [{"name": name, "users": list(users), "count": len(users)}
                                 for name, users in m.reactions.items() if users]
         return out
+
+    def conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """One channel by id, in the shape ``conversations.list`` gives it."""
+        wanted = str(args.get("channel") or "")
+        listed = self.conversations_list({"types": "public_channel,private_channel", "limit": 1000})
+        found = next((c for c in listed["channels"] if c["id"] == wanted), None)
+        return {"ok": True, "channel": found} if found else {"ok": False, "error": "channel_not_found"}
 
     def conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
         types = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}

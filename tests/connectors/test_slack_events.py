@@ -79,3 +79,22 @@ def test_reactions_and_unreadable_events(receiver) -> None:
 
 def test_health_endpoint(receiver) -> None:
     assert requests.get(receiver.url.replace("/slack/events", "/healthz"), timeout=5).json() == {"ok": True}
+
+
+def test_channel_names_come_from_conversations_info(community, now) -> None:
+    from slack_sdk import WebClient
+
+    from connectors.slack_events import channel_names_from
+    from connectors.testing import SlackEmulator, generate_slack_workspace
+    from tests.connectors.testing.spec import assert_valid, response_validator
+
+    workspace = generate_slack_workspace(community, messages=50, now=now)
+    with SlackEmulator(community, workspace=workspace) as slack:
+        client = WebClient(token=slack.token, base_url=slack.base_url + "/api/", retry_handlers=[])
+        channel = workspace.channels[0]
+        names = channel_names_from(client)
+        assert names(channel.id) == channel.name and names("C-NOPE") is None
+        assert names(channel.id) == channel.name
+        calls = [r for r in slack.requests if r.path.endswith("conversations.info")]
+        assert len(calls) == 2  # the known name was cached, the unknown one was not
+        assert_valid(response_validator("slack", "/conversations.info"), client.conversations_info(channel=channel.id).data)
