@@ -58,7 +58,13 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 from simple_salesforce.format import format_external_id
 
-from connectors.salesforce_errors import RequestLimitExceeded, error_codes, remember_retry_after, translated
+from connectors.salesforce_errors import (
+    SERVICE,
+    RequestLimitExceeded,
+    error_codes,
+    remember_retry_after,
+    translated,
+)
 from connectors.retry import RetryPolicy
 from scoring.records import (
     CrmAccount,
@@ -78,7 +84,6 @@ __all__ = [
     "SERVICE",
 ]
 
-SERVICE = "salesforce"
 COLLECTION_SIZE = 200
 #: Our priorities (HubSpot's vocabulary) → Salesforce's Task.Priority picklist.
 PRIORITIES = {"HIGH": "High", "MEDIUM": "Normal", "NORMAL": "Normal", "LOW": "Low"}

@@ -32,7 +32,7 @@ from connectors.errors import (
     parse_retry_after,
 )
 
-__all__ = ["RequestLimitExceeded", "error_codes", "remember_retry_after", "translated"]
+__all__ = ["SERVICE", "RequestLimitExceeded", "error_codes", "remember_retry_after", "translated"]
 
 SERVICE = "salesforce"
 

@@ -21,7 +21,6 @@ from connectors.errors import ConnectorError
 from playbooks.actions import Action, CreateCrmTask, SendSlackAlert, action_from_payload
 
 if TYPE_CHECKING:
-    from connectors.hubspot import HubSpotCrm
     from connectors.slack import SlackNotifier
     from connectors.store import LedgerEntry, Store
 
@@ -31,6 +30,8 @@ log = logging.getLogger("playbooks.execute")
 
 
 class _Crm(Protocol):
+    """What a CRM connector offers the executor (HubSpotCrm and SalesforceCrm both do)."""
+
     def upsert_task(self, *, key: str, company_id: str, subject: str, body: str,
                     due: datetime, owner_id: str | None = None, priority: str = "HIGH") -> str: ...
 
@@ -40,7 +41,7 @@ class Performers:
     """The connectors actions go through; a missing one fails its actions with a reason."""
 
     slack: SlackNotifier | None = None
-    crms: dict[str, _Crm | HubSpotCrm] = field(default_factory=dict)
+    crms: dict[str, _Crm] = field(default_factory=dict)
 
 
 @dataclass
