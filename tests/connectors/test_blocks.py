@@ -15,10 +15,10 @@ class TestBlockStandards(BlockStandardTestSuite):
         return block
 
     def test_has_a_valid_code_example(self, block):
-        """Our docstrings carry no code example; the README has them."""
+        pytest.skip("our block docstrings carry no code example; the README has them")
 
     def test_has_a_valid_logo_url(self, block):
-        """Skipped offline: Prefect's check downloads the logo."""
+        pytest.skip("Prefect's check downloads the logo: needs the network")
 
 
 def test_secrets_are_hidden_and_clients_use_the_base_url() -> None:

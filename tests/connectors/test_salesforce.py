@@ -222,10 +222,10 @@ class TestSalesforceBlockStandards(BlockStandardTestSuite):
         return SalesforceCredentials
 
     def test_has_a_valid_code_example(self, block):
-        """Our docstrings carry no code example; the README has them."""
+        pytest.skip("our block docstrings carry no code example; the README has them")
 
     def test_has_a_valid_logo_url(self, block):
-        """Skipped offline: Prefect's check downloads the logo."""
+        pytest.skip("Prefect's check downloads the logo: needs the network")
 
 
 def test_block_builds_a_working_client_and_hides_secrets(salesforce):
