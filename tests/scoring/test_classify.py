@@ -1,6 +1,5 @@
 """Classification of raw source events into activity types."""
 
-import time
 import unicodedata
 from datetime import datetime, timezone
 
@@ -353,20 +352,19 @@ def test_emoji_and_other_scripts() -> None:
     assert classify(ev(title="ＳＳＯ full-width"), ClassificationRules()) == "premium_feature_question"
 
 
-# -- size and speed ---------------------------------------------------------------------------
+# -- size -------------------------------------------------------------------------------------
 MB = 1_000_000
 FILLER = "Lorem ipsum dolor sit amet, café naïve 🚀 ISSO upgraded 用户 — "
 
 
 @pytest.mark.parametrize("kind", ["topic", "message", "reply", "solution"])
-def test_one_megabyte_text_is_classified_quickly(kind: str) -> None:
+def test_one_megabyte_text_is_classified(kind: str) -> None:
+    """The speed is measured by benchmarks/bench_hot_paths.py, not asserted here."""
     big = (FILLER * (MB // len(FILLER) + 1))[:MB]
     quiet = ev(kind, title="Notes", text=big, category="support", thread_owner_key=OTHER)
     loud = ev(kind, title="Notes", text=big + " we left Rivalware", category="support", thread_owner_key=OTHER)
     classify(quiet, RIVAL)  # compile the rules once
-    started = time.perf_counter()
     results = (classify(quiet, RIVAL), matching_types(loud, RIVAL))
-    assert time.perf_counter() - started < 2.0  # ~0.15 s on a laptop
     assert results[0] in ("thread_started", "answer")
     assert "competitor_mention" in results[1]
 

@@ -1,9 +1,8 @@
 """Signals over time with hand-computed values: recency, velocity, re-emergence, churn,
-champions, the seasonal baseline, routing, and the speed of a full evaluation."""
+champions, the seasonal baseline, routing, and a full evaluation at scale."""
 
 from __future__ import annotations
 
-import time as clock
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -201,7 +200,8 @@ def test_free_plan_names_are_configurable() -> None:
 # --- all at once, at scale ----------------------------------------------------------------------------
 
 
-def test_detect_signals_for_1000_accounts_over_30_days_of_100k_activities_is_fast() -> None:
+def test_detect_signals_for_1000_accounts_over_30_days_of_100k_activities() -> None:
+    """The time it takes is measured by benchmarks/bench_hot_paths.py, not asserted here."""
     members = 5000
     types = ["answer", "reply", "reaction", "premium_feature_question", "thread_started"]
     activities = [
@@ -210,8 +210,5 @@ def test_detect_signals_for_1000_accounts_over_30_days_of_100k_activities_is_fas
         for i in range(100_000)
     ]
     account_of = {f"m{i}": f"a{i % 1000}" for i in range(members)}
-    started = clock.perf_counter()
     found = detect_signals(activities, account_of, ScoringModel(), NOW)
-    elapsed = clock.perf_counter() - started
     assert len(found.history.accounts[0.0]) == 1000 and len(found.history.days_ago) == 31
-    assert elapsed < 8, f"detect_signals took {elapsed:.1f} s"

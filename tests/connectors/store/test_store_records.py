@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -228,11 +227,8 @@ def test_tier_states_upsert_per_kind(store: Store) -> None:
     assert store.tier_states("nothing") == {}
 
 
-def test_twenty_thousand_activities_are_fast(store: Store) -> None:
+def test_twenty_thousand_activities_in_one_call(store: Store) -> None:
+    """The time it takes is measured by benchmarks/bench_hot_paths.py, not asserted here."""
     page = [activity(i) for i in range(20_000)]
-    started = time.perf_counter()
     assert store.add_activities(page) == 20_000
-    elapsed = time.perf_counter() - started
     assert store.add_activities(page[:100]) == 0
-    limit = 2.0 if store.engine.dialect.name == "sqlite" else 6.0
-    assert elapsed < limit, f"{elapsed:.2f}s for 20,000 activities"
