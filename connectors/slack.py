@@ -158,6 +158,9 @@ def _translate(err: SlackApiError) -> ConnectorError:
     headers = getattr(response, "headers", {}) or {}
     retry_after = headers.get("Retry-After") or headers.get("retry-after")
     message = f"{code or 'error'} (HTTP {status})"
+    details = (response.get("response_metadata") or {}).get("messages") if hasattr(response, "get") else None
+    if details:  # e.g. invalid_blocks: which block broke which limit
+        message += ": " + "; ".join(str(d) for d in details[:5])
     if status == 429 or code == "ratelimited":
         return error_for_status(SERVICE, 429, message, retry_after)
     if status is not None and status >= 500:

@@ -1,4 +1,8 @@
-"""What an alert says about an account: gathered from scores and activities, purely."""
+"""What an alert says about an account: gathered from scores and activities, purely.
+
+Briefs hold community text as it was written (names, titles); the messages built from
+them escape it for their destination (`playbooks.intent_messages`), exactly once.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,11 @@ QUESTION_TYPES = frozenset({"premium_feature_question", "feature_request", "thre
 
 @dataclass(frozen=True)
 class AccountBrief:
-    """An account with its score, top members and activities, and its owner."""
+    """An account with its score, top members and activities, and its owner.
+
+    ``recent_questions`` are the three latest question-like activities, with or without a
+    URL (a Slack message may have no permalink; the alert then shows its title as text).
+    """
 
     account: CrmAccount
     score: float
@@ -71,7 +79,7 @@ def build_briefs(
             active_members=sum(1 for pair in ranked if pair[1] > 0),
             top_members=[pair for pair in ranked if pair[1] > 0][:top],
             top_activities=Counter(a.type for a in acts).most_common(top),
-            recent_questions=[a for a in acts if a.type in QUESTION_TYPES and a.url][:3],
+            recent_questions=[a for a in acts if a.type in QUESTION_TYPES][:3],
             last_activity_at=acts[0].occurred_at if acts else None,
             owner=owner,
             owner_slack_id=(owner_slack_ids or {}).get(owner.id) if owner else None,

@@ -12,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from playbooks.actions import Action, CreateCrmTask, Mode, SendSlackAlert
 from playbooks.briefs import AccountBrief
-from playbooks.slack_messages import escape, plain, rich_link, rich_text_list
+from playbooks.intent_messages import intent_alert_blocks
+from playbooks.intent_messages import task_body as _task_body
 from scoring.model import ScoringModel
 from scoring.priority import Candidate, Deferred, apply_capacity
-from scoring.signals import TierTransition, route
+from scoring.signals import TierTransition
 
 __all__ = ["IntentPlan", "IntentPlaybookConfig", "plan_intent_actions", "intent_alert_blocks"]
 
@@ -43,51 +43,6 @@ class IntentPlan:
 
     actions: list[Action] = field(default_factory=list)
     deferred: list[Deferred] = field(default_factory=list)
-
-
-def _angle(brief: AccountBrief) -> str:
-    if route(brief.account.plan) == "conversion":
-        return "Free-to-paid: offer a walkthrough of the paid features they are asking about."
-    return "Expansion: they are on a paid plan; explore a higher tier or more seats."
-
-
-def intent_alert_blocks(brief: AccountBrief, *, draft: bool = False) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and Block Kit blocks of an Intent alert."""
-    account = brief.account
-    name = escape(account.name)
-    owner = f"<@{brief.owner_slack_id}>" if brief.owner_slack_id else escape(
-        brief.owner.email if brief.owner and brief.owner.email else "no owner")
-    prefix = "[DRAFT] " if draft else ""
-    text = f"{prefix}{name} entered Intent (score {brief.score:.0f})"
-    activities = ", ".join(f"{t} ×{n}" for t, n in brief.top_activities) or "none"
-    members = ", ".join(f"{escape(m)} ({s:.0f})" for m, s in brief.top_members) or "none"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(f"{prefix}Intent: {account.name}"[:150])},
-        {
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*Score*\n{brief.score:.0f}"},
-                {"type": "mrkdwn", "text": f"*Plan*\n{escape(account.plan or 'unknown')}"},
-                {"type": "mrkdwn", "text": f"*Owner*\n{owner}"},
-                {"type": "mrkdwn", "text": f"*Top activities*\n{escape(activities)}"},
-            ],
-        },
-        {"type": "context", "elements": [plain(f"Top members: {members}")]},
-    ]
-    if brief.recent_questions:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Recent questions*"}})
-        blocks.append(rich_text_list([[rich_link(q.url or "", q.title or q.excerpt)] for q in brief.recent_questions]))
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Suggested angle*: {_angle(brief)}"}})
-    return text, blocks
-
-
-def _task_body(brief: AccountBrief) -> str:
-    lines = [f"{brief.account.name} crossed into Intent with a community score of {brief.score:.0f}.",
-             _angle(brief), "", "Top members:"]
-    lines += [f"- {m} ({s:.0f})" for m, s in brief.top_members]
-    if brief.recent_questions:
-        lines += ["", "Recent questions:"] + [f"- {q.title}: {q.url}" for q in brief.recent_questions]
-    return "\n".join(lines)
 
 
 def plan_intent_actions(

@@ -20,6 +20,9 @@ commercially distributed non-Marketplace apps (one call a minute, at most 15 mes
 call on conversations.history/replies: a larger ``limit`` is cut to 15). Over the limit the
 answer is HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with ``Retry-After`` in whole
 seconds. ``clock`` is injectable so tests do not wait.
+
+``chat.postMessage`` checks its blocks against Block Kit's limits (`_block_kit`) and answers
+``invalid_blocks`` with the reasons, and text over 40,000 characters with ``msg_too_long``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from connectors.testing._block_kit import MESSAGE_TEXT_LIMIT, block_errors
 from connectors.testing.community import Community
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
 from connectors.testing.slack_community import (
@@ -232,6 +236,9 @@ class SlackEmulator(Emulator):
         text, blocks = args.get("text"), self._maybe_json(args.get("blocks"))
         if not text and not blocks and not args.get("attachments"):
             return {"ok": False, "error": "no_text"}
+        refused = _refused(text, blocks)
+        if refused is not None:
+            return refused
         message: dict[str, Any] = {"user": BOT_USER_ID, "type": "message", "text": text or "",
                                    "bot_id": BOT_ID, "team": TEAM_ID}
         if blocks:
@@ -482,6 +489,19 @@ class SlackEmulator(Emulator):
             raise KeyError(channel_name)
         with self._lock:
             return [dict(m) for m in self._messages[cid]]
+
+
+def _refused(text: Any, blocks: Any) -> dict[str, Any] | None:
+    """Slack's answer to text or blocks over its limits (nothing is posted), else None."""
+    if isinstance(text, str) and len(text) > MESSAGE_TEXT_LIMIT:
+        return {"ok": False, "error": "msg_too_long"}
+    if blocks in (None, "", []):
+        return None
+    errors = block_errors(blocks)
+    if not errors:
+        return None
+    return {"ok": False, "error": "invalid_blocks", "errors": errors,
+            "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]}}
 
 
 class _ArgError(Exception):

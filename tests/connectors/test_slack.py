@@ -1,9 +1,11 @@
 """The Slack connector through slack-sdk against the emulator: exactly-once posting."""
 
+import json
+
 import pytest
 from slack_sdk import WebClient
 
-from connectors.errors import AuthError, NotFoundError
+from connectors.errors import AuthError, InvalidRequestError, NotFoundError
 from connectors.retry import RetryPolicy
 from connectors.slack import SlackNotifier
 
@@ -61,3 +63,36 @@ def test_user_lookup_and_errors(slack, community):
         n.post_once("no-such-channel", key="k", text="x")
     with pytest.raises(AuthError):
         notifier(slack, token="xoxb-wrong").post_once("community-alerts", key="k", text="x")
+
+
+def test_hostile_intent_alert_passes_slacks_block_checks(slack, now):
+    """A 300-character name of & < >, members named <!channel>, questions without URLs: the
+    alert built from them is accepted by the emulator's Block Kit checks, through slack-sdk."""
+    from datetime import timedelta
+
+    from playbooks.briefs import AccountBrief
+    from playbooks.intent_messages import intent_alert_blocks
+    from scoring import Activity, CrmAccount, CrmOwner
+
+    questions = [Activity("slack", f"m{i}", "slack:U1", "premium_feature_question", now - timedelta(hours=i),
+                          url=None, title="<!channel> pricing & SSO?") for i in range(3)]
+    brief = AccountBrief(
+        account=CrmAccount("42", "&<>" * 100, None, owner_id="7", plan="free", value=1.0), score=91.0,
+        top_members=[("<!channel>", 50.0), ("Eve <!channel>", 41.0)], top_activities=[("reply", 4)],
+        recent_questions=questions, last_activity_at=now, owner=CrmOwner("7", "o@v.example"),
+        owner_slack_id="U7")
+    text, blocks = intent_alert_blocks(brief)
+    n = notifier(slack)
+    n.post_once("community-alerts", key="intent:42:1:slack", text=text, blocks=blocks)
+    [message] = slack.messages("community-alerts")
+    assert message["blocks"] == blocks
+    shown = json.dumps(message["blocks"])
+    assert "<!channel>" not in shown and "&amp;lt;" not in shown and '"url": ""' not in shown
+    assert "Eve &lt;!channel&gt; (41)" in shown
+
+
+def test_a_header_of_151_characters_is_refused_with_slacks_reason(slack):
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": "&" * 151}}]
+    with pytest.raises(InvalidRequestError, match=r"invalid_blocks.*must be less than 151 characters"):
+        notifier(slack).post_once("community-alerts", key="k", text="x", blocks=blocks)
+    assert slack.messages("community-alerts") == []

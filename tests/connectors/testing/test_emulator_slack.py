@@ -110,3 +110,56 @@ def test_conversations_list(client):
     body = client.conversations_list().data
     assert [c["name"] for c in body["channels"]] == ["community-alerts"]
     assert_valid(response_validator("slack", "/conversations.list"), body)
+
+
+def _header(n: int) -> list[dict]:
+    return [{"type": "header", "text": {"type": "plain_text", "text": "h" * n}}]
+
+
+def _link(url: str) -> list[dict]:
+    section = {"type": "rich_text_section", "elements": [{"type": "link", "url": url, "text": "q"}]}
+    return [{"type": "rich_text", "elements": [
+        {"type": "rich_text_list", "style": "bullet", "elements": [section]}]}]
+
+
+@pytest.mark.parametrize(("blocks", "pointer", "reason"), [
+    (_header(151), "/blocks/0/text/text", "must be less than 151 characters"),
+    (_header(0), "/blocks/0/text/text", "must be more than 0 characters"),
+    ([{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3001}}], "/blocks/0/text/text",
+     "must be less than 3001 characters"),
+    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields",
+     "no more than 10 items allowed"),
+    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "/blocks/0/fields/0/text",
+     "must be less than 2001 characters"),
+    ([{"type": "context", "elements": [{"type": "plain_text", "text": "c"}] * 11}], "/blocks/0/elements",
+     "no more than 10 items allowed"),
+    ([{"type": "divider"}] * 51, "/blocks", "no more than 50 items allowed"),
+    (_link(""), "/blocks/0/elements/0/elements/0/elements/0/url", "must be more than 0 characters"),
+    ([{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}], "/blocks/0/text/type", "must be one of"),
+])
+def test_blocks_over_block_kit_limits_are_refused_as_slack_does(client, slack, blocks, pointer, reason):
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="community-alerts", text="fallback", blocks=blocks)
+    response = raised.value.response
+    assert response.status_code == 200 and response["error"] == "invalid_blocks"
+    expected = f"{reason}"
+    assert any(expected in e and f"[json-pointer:{pointer}]" in e for e in response["errors"]), response["errors"]
+    assert all(m.startswith("[ERROR] ") for m in response["response_metadata"]["messages"])
+    assert slack.messages("community-alerts") == []  # nothing posted
+
+
+def test_blocks_at_the_limits_are_accepted(client, slack):
+    blocks = (_header(150) + _link("https://forum.example/t/1")
+              + [{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3000},
+                  "fields": [{"type": "mrkdwn", "text": "f" * 2000}] * 10},
+                 {"type": "context", "elements": [{"type": "plain_text", "text": "c" * 3000}] * 10}]
+              + [{"type": "divider"}] * 46)
+    assert len(blocks) == 50
+    client.chat_postMessage(channel="community-alerts", text="t" * 40_000, blocks=blocks)
+    assert len(slack.messages("community-alerts")) == 1
+
+
+def test_text_over_40000_characters_is_refused(client, slack):
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="community-alerts", text="t" * 40_001)
+    assert raised.value.response["error"] == "msg_too_long"
