@@ -10,7 +10,7 @@ it gives up on, plus 5xx and dropped connections, goes to our :class:`RetryPolic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,23 +20,17 @@ from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseError, DiscourseRateLimitedError
 
 from connectors.errors import ConnectorError, RetryableError, error_for_status
+from connectors import validate as v
 from connectors.retry import Pacer, RetryPolicy
+from connectors.sanitize import clean_text
+from connectors.validate import BadRecord, MemberPage, Rejected
 from scoring.records import Member, SourceEvent
 
-__all__ = ["DiscourseSource", "PostPage", "Rejected", "parse_time"]
+__all__ = ["DiscourseSource", "MemberPage", "PostPage", "Rejected", "parse_time"]
 
 SERVICE = "discourse"
 LIKE = 2
 _BOT_USERNAMES = frozenset({"system", "discobot"})
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A record that could not be parsed, kept with the reason for the quarantine."""
-
-    ref: str
-    reason: str
-    payload: dict[str, Any]
 
 
 @dataclass
@@ -47,6 +41,11 @@ class PostPage:
     rejected: list[Rejected] = field(default_factory=list)
     max_post_id: int = 0
 
+    def add(self, results: Iterable[SourceEvent | Rejected]) -> None:
+        """Sort events and rejected records into their lists."""
+        for result in results:
+            (self.rejected if isinstance(result, Rejected) else self.events).append(result)  # type: ignore[arg-type]
+
 
 def parse_time(value: str) -> datetime:
     """An ISO 8601 timestamp as Discourse writes it ("...Z"), tz-aware."""
@@ -54,6 +53,30 @@ def parse_time(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without a time zone: {value!r}")
     return parsed
+
+
+def _ref(kind: str, record: Any) -> str | None:
+    """``kind:id`` when the record has a usable id, else None (quarantined by payload)."""
+    value = record.get("id") if isinstance(record, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
+        return None
+    return f"{kind}:{clean_text(str(value))[:100]}"
+
+
+def _post_id(post: Any) -> int | None:
+    """The post's id when it is an integer (never raises: paging needs it even for bad posts)."""
+    try:
+        return v.integer(v.record(post, "post"), "id", required=True)
+    except BadRecord:
+        return None
+
+
+def _created(post: Mapping[str, Any]) -> datetime:
+    value = v.text(post, "created_at", required=True)
+    try:
+        return parse_time(value or "")
+    except ValueError as err:
+        raise BadRecord(f"unreadable created_at: {err}") from err
 
 
 class DiscourseSource:
@@ -89,28 +112,41 @@ class DiscourseSource:
         return self.policy.call(attempt)
 
     # -- members -----------------------------------------------------------------------
-    def member_pages(self, flag: str = "active") -> Iterator[list[Member]]:
-        """All members with their emails, a page of up to 100 at a time."""
+    def member_pages(self, flag: str = "active") -> Iterator[MemberPage]:
+        """All members with their emails, a page of up to 100 at a time.
+
+        A user record that cannot be read goes to the page's ``rejected`` list.
+        """
         page = 1
         while True:
             users = self._call(self.client.list_users, flag, show_emails="true", page=page)
             if not users:
                 return
-            yield [self._member(user) for user in users if "id" in user]
+            if not isinstance(users, list):
+                raise error_for_status(SERVICE, 400, f"unexpected user list: {v.describe(users)}")
+            members = MemberPage()
+            for user in users:
+                try:
+                    members.members.append(self._member(user))
+                except BadRecord as err:
+                    members.rejected.append(Rejected(_ref("user", user), f"user: {err}", user))
+            yield members
             page += 1
 
     @staticmethod
-    def _member(user: dict[str, Any]) -> Member:
-        user_id = int(user["id"])
-        username = str(user.get("username") or user_id)
+    def _member(user: Any) -> Member:
+        """A user of the admin list as a `Member`; BadRecord when a field has the wrong type."""
+        user = v.record(user, "user")
+        user_id = v.integer(user, "id", required=True)
+        username = v.text(user, "username") or str(user_id)
         return Member(
             key=f"{SERVICE}:{user_id}",
             source=SERVICE,
             external_id=str(user_id),
             username=username,
-            email=user.get("email") or None,
-            name=user.get("name") or None,
-            is_staff=bool(user.get("admin") or user.get("moderator")),
+            email=v.text(user, "email"),
+            name=v.text(user, "name"),
+            is_staff=v.flag(user, "admin") or v.flag(user, "moderator"),
             is_bot=user_id <= 0 or username.lower() in _BOT_USERNAMES,
         )
 
@@ -119,8 +155,17 @@ class DiscourseSource:
         """Category id → slug, fetched once per source."""
         if self._categories is None:
             body = self._call(self.client.categories) or []
-            listed = body if isinstance(body, list) else body.get("category_list", {}).get("categories", [])
-            self._categories = {int(c["id"]): str(c.get("slug") or c.get("name")) for c in listed}
+            if isinstance(body, Mapping):
+                listing = body.get("category_list")
+                body = listing.get("categories") if isinstance(listing, Mapping) else []
+            self._categories = {}
+            for category in body if isinstance(body, list) else []:
+                try:  # an unreadable category only costs its events their category label
+                    category = v.record(category, "category")
+                    slug = v.text(category, "slug") or v.text(category, "name")
+                    self._categories[v.integer(category, "id", required=True)] = slug or "-"
+                except BadRecord:
+                    continue
         return self._categories
 
     def thread_owner(self, post: dict[str, Any]) -> str | None:
@@ -135,14 +180,10 @@ class DiscourseSource:
             self._topic_owners[topic_id] = post["user_id"]
         if topic_id not in self._topic_owners:
             try:
-                topic = self._call(self.client.topic, post.get("topic_slug") or "-", topic_id) or {}
+                topic = self._call(self.client.topic, v.text(post, "topic_slug") or "-", topic_id) or {}
             except ConnectorError:
                 topic = {}  # deleted or private topic: the reply stays a plain reply
-            owner = topic.get("user_id")
-            if owner is None:
-                first = ((topic.get("post_stream") or {}).get("posts") or [{}])[0]
-                owner = first.get("user_id") if first.get("post_number") == 1 else None
-            self._topic_owners[topic_id] = owner if isinstance(owner, int) else None
+            self._topic_owners[topic_id] = _topic_owner(topic)
         owner_id = self._topic_owners[topic_id]
         return f"{SERVICE}:{owner_id}" if owner_id is not None else None
 
@@ -165,88 +206,129 @@ class DiscourseSource:
             oldest_id: int | None = None
             reached_end = False
             for post in posts:
-                post_id = post.get("id")
-                if not isinstance(post_id, int):
-                    page.rejected.append(Rejected(f"post:{post_id}", "post without an integer id", post))
+                post_id = _post_id(post)
+                if post_id is not None:
+                    oldest_id = post_id if oldest_id is None else min(oldest_id, post_id)
+                    page.max_post_id = max(page.max_post_id, post_id)  # even when rejected
+                if post_id is None:
+                    page.rejected.append(self._rejected_post(post))
                     continue
-                oldest_id = post_id if oldest_id is None else min(oldest_id, post_id)
                 is_new = cursor is None or post_id > cursor
                 try:
-                    created = parse_time(str(post["created_at"]))
-                except (KeyError, ValueError) as err:
-                    page.rejected.append(Rejected(f"post:{post_id}", f"unreadable created_at: {err}", post))
+                    created = _created(post)
+                except BadRecord as err:
+                    page.rejected.append(Rejected(f"post:{post_id}", f"post: {err}", post))
                     continue
                 if not is_new and created < since:
                     reached_end = True
                     continue
-                page.max_post_id = max(page.max_post_id, post_id)
-                if is_new:
-                    event = self._post_event(post, created)
-                    if isinstance(event, Rejected):
-                        page.rejected.append(event)
-                        continue
-                    page.events.append(event)
-                if _like_count(post):
-                    page.events.extend(self._like_events(post, created))
+                try:
+                    liked = _like_count(post)
+                    if is_new:
+                        page.events.append(self._post_event(post, created))
+                except BadRecord as err:
+                    page.rejected.append(Rejected(f"post:{post_id}", f"post: {err}", post))
+                    continue
+                if liked:
+                    page.add(self._like_events(post, created))
             yield page
             if reached_end or oldest_id is None or oldest_id <= 1:
                 return
             before = oldest_id
 
-    def _post_url(self, post: dict[str, Any]) -> str:
-        slug = post.get("topic_slug") or "-"
-        return f"{self.base_url}/t/{slug}/{post['topic_id']}/{post.get('post_number', 1)}"
+    @staticmethod
+    def _rejected_post(post: Any) -> Rejected:
+        try:
+            reason = f"id is not an integer but {v.describe(v.record(post, 'post').get('id'))}"
+        except BadRecord as err:
+            reason = str(err)
+        return Rejected(_ref("post", post), f"post: {reason}", post)
 
-    def _post_event(self, post: dict[str, Any], created: datetime) -> SourceEvent | Rejected:
-        ref = f"post:{post['id']}"
-        user_id = post.get("user_id")
-        if not isinstance(user_id, int) or "topic_id" not in post:
-            return Rejected(ref, "post without user_id or topic_id", post)
-        number = post.get("post_number")
-        if post.get("accepted_answer"):
+    def _post_url(self, post: Mapping[str, Any]) -> str:
+        slug = v.text(post, "topic_slug") or "-"
+        number = v.integer(post, "post_number") or 1
+        return f"{self.base_url}/t/{slug}/{v.integer(post, 'topic_id', required=True)}/{number}"
+
+    def _category(self, post: Mapping[str, Any]) -> str | None:
+        category_id = v.integer(post, "category_id")
+        return self.categories().get(category_id) if category_id is not None else None
+
+    def _post_event(self, post: Mapping[str, Any], created: datetime) -> SourceEvent:
+        """A post as a topic, reply or solution event; BadRecord when a field is unusable."""
+        user_id = v.integer(post, "user_id", required=True)
+        url = self._post_url(post)
+        if v.flag(post, "accepted_answer"):
             kind = "solution"
-        elif number == 1:
+        elif v.integer(post, "post_number") == 1:
             kind = "topic"
         else:
             kind = "reply"
-        category_id = post.get("category_id")
+        title = v.text(post, "topic_title")
+        body = v.text(post, "raw") or v.text(post, "excerpt") or ""
         return SourceEvent(
             source=SERVICE,
-            source_event_id=ref,
+            source_event_id=f"post:{post['id']}",
             member_key=f"{SERVICE}:{user_id}",
             kind=kind,
             occurred_at=created,
-            url=self._post_url(post),
-            title=post.get("topic_title"),
-            text=post.get("raw") or post.get("excerpt") or "",
-            category=self.categories().get(category_id) if isinstance(category_id, int) else None,
+            url=url,
+            title=title,
+            text=body,
+            category=self._category(post),
             thread_owner_key=self.thread_owner(post),
         )
 
-    def _like_events(self, post: dict[str, Any], created: datetime) -> list[SourceEvent]:
-        """Who liked a post. Discourse does not say when: the post's own time stands in."""
+    def _like_events(self, post: Mapping[str, Any], created: datetime) -> list[SourceEvent | Rejected]:
+        """Who liked a post. Discourse does not say when: the post's own time stands in.
+
+        A liker without a usable user id is rejected, never turned into a member.
+        """
         body = self._call(self.client.post_action_users, post["id"], post_action_type_id=LIKE) or {}
-        return [
-            SourceEvent(
-                source=SERVICE,
-                source_event_id=f"like:{post['id']}:{user['id']}",
-                member_key=f"{SERVICE}:{user['id']}",
-                kind="like",
-                occurred_at=created,
-                url=self._post_url(post),
-                title=post.get("topic_title"),
-                category=self.categories().get(post["category_id"]) if isinstance(post.get("category_id"), int) else None,
-            )
-            for user in body.get("post_action_users", [])
-            if isinstance(user.get("id"), int)
-        ]
+        users = body.get("post_action_users") if isinstance(body, Mapping) else body
+        if not isinstance(users, list):
+            reason = f"likes of post {post['id']}: post_action_users is not an array but {v.describe(users)}"
+            return [Rejected(f"likes:{post['id']}", reason, body)]
+        return [self._like_event(post, user, created) for user in users]
+
+    def _like_event(self, post: Mapping[str, Any], user: Any, created: datetime) -> SourceEvent | Rejected:
+        try:
+            user_id = v.integer(v.record(user, "liker"), "id", required=True, minimum=1)
+        except BadRecord as err:
+            payload = {"post_id": post["id"], "post_action_user": user}
+            return Rejected(None, f"like of post {post['id']}: {err}", payload)
+        return SourceEvent(
+            source=SERVICE,
+            source_event_id=f"like:{post['id']}:{user_id}",
+            member_key=f"{SERVICE}:{user_id}",
+            kind="like",
+            occurred_at=created,
+            url=self._post_url(post),
+            title=v.text(post, "topic_title"),
+            category=self._category(post),
+        )
 
 
-def _like_count(post: dict[str, Any]) -> int:
-    for action in post.get("actions_summary") or []:
-        if action.get("id") == LIKE:
-            return int(action.get("count") or 0)
+def _like_count(post: Mapping[str, Any]) -> int:
+    """Likes the post's ``actions_summary`` reports; BadRecord when it cannot be read."""
+    for action in v.items(post, "actions_summary"):
+        action = v.record(action, "actions_summary entry")
+        if v.integer(action, "id") == LIKE:
+            return v.integer(action, "count", minimum=0) or 0
     return 0
+
+
+def _topic_owner(topic: Any) -> int | None:
+    """Who started a topic, from a topic view (its ``user_id``, else post #1's author)."""
+    if not isinstance(topic, Mapping):
+        return None
+    owner = topic.get("user_id")
+    if owner is None:
+        stream = topic.get("post_stream")
+        posts = stream.get("posts") if isinstance(stream, Mapping) else None
+        first = posts[0] if isinstance(posts, list) and posts else None
+        if isinstance(first, Mapping) and first.get("post_number") == 1:
+            owner = first.get("user_id")
+    return owner if isinstance(owner, int) and not isinstance(owner, bool) else None
 
 
 def _translate(err: DiscourseError) -> ConnectorError:
