@@ -4,10 +4,16 @@ Reads owners, companies and contacts a page at a time. Tasks are written by batc
 on a unique-value task property holding our action key, so re-sending a task updates the
 one HubSpot already has instead of creating a second. urllib3's own retries are off (see
 ``HubSpotCredentials``): our policy is the only one.
+
+Task bodies arrive as plain text. ``hs_task_body`` is an HTML field, so the text is escaped
+(``html.escape``) with line breaks as ``<br>``: a ``<script>`` or ``<img onerror>`` a member
+typed is shown as text in HubSpot, never run. Escaping comes first and the cut to HubSpot's
+value limit second, never inside an entity or a ``<br>``.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -24,11 +30,26 @@ from connectors.errors import ConnectorError, NotFoundError, RetryableError, err
 from connectors.retry import RetryPolicy
 from scoring.records import CrmAccount, CrmContact, CrmOwner
 
-__all__ = ["HubSpotCrm", "TASK_KEY_PROPERTY"]
+__all__ = ["HubSpotCrm", "TASK_KEY_PROPERTY", "task_body_html"]
 
 SERVICE = "hubspot"
 TASK_KEY_PROPERTY = "community_action_key"
 PAGE_SIZE = 100
+#: HubSpot stores at most this many characters in a text property value.
+VALUE_LIMIT = 65_536
+
+
+def task_body_html(text: str, limit: int = VALUE_LIMIT) -> str:
+    """Plain text as HTML that shows it literally: escaped, line breaks as ``<br>``, cut to ``limit``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    body = "<br>".join(html.escape(line) for line in lines)
+    if len(body) <= limit:
+        return body
+    end = limit - 1
+    opener = max(body.rfind("&", 0, end), body.rfind("<", 0, end))
+    if opener >= 0 and body.find(";" if body[opener] == "&" else ">", opener, end) < 0:
+        end = opener  # do not split an entity or a <br>
+    return body[:end] + "…"
 
 
 class HubSpotCrm:
@@ -142,11 +163,14 @@ class HubSpotCrm:
         owner_id: str | None = None,
         priority: str = "HIGH",
     ) -> str:
-        """Create (or update) the task for action ``key`` on a company; returns its id."""
+        """Create (or update) the task for action ``key`` on a company; returns its id.
+
+        ``body`` is plain text; it is stored as escaped HTML (`task_body_html`).
+        """
         properties = {
             TASK_KEY_PROPERTY: key,
             "hs_task_subject": subject,
-            "hs_task_body": body,
+            "hs_task_body": task_body_html(body),
             "hs_task_status": "NOT_STARTED",
             "hs_task_priority": priority,
             "hs_task_type": "TODO",

@@ -72,3 +72,32 @@ def test_bad_token_is_permanent(hubspot):
     with pytest.raises(AuthError):
         next(crm(hubspot, token="pat-wrong").account_pages())
     assert len(hubspot.requests) == 1
+
+
+def test_task_body_is_stored_as_escaped_html(hubspot, community, now):
+    """Community text with <script> and <img onerror> reaches hs_task_body (an HTML field) as text."""
+    import html
+    import re
+
+    c = crm(hubspot)
+    c.ensure_task_key_property()
+    company = community.companies[2]
+    body = ("Acme <script>alert(1)</script> & Co crossed into Intent.\nTop members:\n"
+            "- Eve <img src=x onerror=alert(2)> (41)\r\n- \"Bob\" (12)")
+    c.upsert_task(key="intent:2:1:task", company_id=company.id, subject="Call them", body=body,
+                  due=now + timedelta(hours=4))
+    [task] = hubspot.tasks()
+    stored = task["properties"]["hs_task_body"]
+    assert re.findall(r"<[^>]*>", stored) == ["<br>"] * 3  # our line breaks are the only tags
+    assert html.unescape(stored.replace("<br>", "\n")) == body.replace("\r\n", "\n")
+
+
+def test_task_body_html_is_cut_after_escaping_without_splitting_an_entity():
+    from connectors.hubspot import task_body_html
+
+    for limit in range(2, 30):
+        cut = task_body_html("<&>\n" * 20, limit)
+        assert len(cut) <= limit and cut.endswith("…")
+        body = cut.removesuffix("…")
+        assert body.count("&") == body.count(";") and body.count("<") == body.count(">")
+    assert len(task_body_html("<" * 32_000)) <= 65_536  # 128,000 characters escaped, cut
