@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
+# Settings blocks live in a module of their own; re-exported so the collection registers them.
+from connectors.config_blocks import ScoringSettings, StateDatabase
+
 if TYPE_CHECKING:
     import requests
     from hubspot import HubSpot
@@ -23,6 +26,8 @@ __all__ = [
     "HubSpotCredentials",
     "CommunitySlackCredentials",
     "SalesforceCredentials",
+    "ScoringSettings",
+    "StateDatabase",
 ]
 
 _DOCS = "https://github.com/prefect-community-scoring/prefect-community-scoring#blocks"

@@ -28,10 +28,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     from flows.community_sync import community_sync
-    from flows.params import SyncParameters
 
-    params = SyncParameters.model_validate(json.loads(args.params.read_text()) if args.params else {})
-    summary = community_sync(params)
+    params = json.loads(args.params.read_text()) if args.params else {}
+    if args.live:
+        params["intent_mode"] = "live"
+    summary = community_sync(**params)
     print(json.dumps({k: summary[k] for k in summary if k != "scored"} | {"tiers": summary["scored"]["tiers"]},
                      indent=2, default=str))
     return 0 if not summary["actions"]["failed"] else 1
@@ -78,6 +79,19 @@ def _slack_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from flows.sandbox_cli import NoPrefectAPI, SandboxOptions, serve_sandbox
+
+    options = SandboxOptions(port_base=args.port_base, members=args.members, companies=args.companies,
+                             activities=args.activities, seed=args.seed, salesforce=args.salesforce,
+                             slack_source=args.slack_source, slack_messages=args.slack_messages)
+    try:
+        return serve_sandbox(options, sys.stdout)
+    except (NoPrefectAPI, OSError) as err:
+        print(f"sandbox: {err}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="community-scoring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--slack-messages", type=int, default=3000, help="size of the community Slack")
     demo.set_defaults(func=_demo)
     sync = sub.add_parser("sync", help="run community_sync once with the saved blocks")
-    sync.add_argument("--params", type=Path, help="JSON file of SyncParameters")
+    sync.add_argument("--params", type=Path, help="JSON file of community_sync parameters (top-level keys)")
+    sync.add_argument("--live", action="store_true", help="Intent playbook live (default: draft, review channel only)")
     sync.set_defaults(func=_sync)
     override = sub.add_parser("override", help="manual identity overrides (they beat every other match)")
     override.add_argument("action", choices=["set", "remove", "list"])
@@ -104,10 +119,22 @@ def main(argv: list[str] | None = None) -> int:
     override.set_defaults(func=_override)
     events = sub.add_parser("slack-events", help="run the Slack Events API receiver (real-time capture)")
     events.add_argument("--block", default="community-slack-source", help="Community Slack block with the signing secret")
-    events.add_argument("--host", default="0.0.0.0")
+    events.add_argument("--host", default="127.0.0.1", help="interface to bind (behind a TLS proxy keep 127.0.0.1)")
     events.add_argument("--port", type=int, default=3000)
     events.add_argument("--database-url", default=None, help="state database (default: the configured one)")
     events.set_defaults(func=_slack_events)
+    box = sub.add_parser("sandbox", help="emulated services + blocks for trying the deployments in a Prefect UI")
+    box.add_argument("--port-base", type=int, default=4300,
+                     help="Discourse on this port, HubSpot +1, alerts Slack +2, Salesforce +3, community Slack +4")
+    box.add_argument("--members", type=int, default=300)
+    box.add_argument("--companies", type=int, default=40)
+    box.add_argument("--activities", type=int, default=4000)
+    box.add_argument("--seed", type=int, default=7)
+    box.add_argument("--salesforce", action="store_true", help="also start Salesforce (block 'salesforce')")
+    box.add_argument("--slack-source", action="store_true",
+                     help="also start a community Slack (block 'community-slack-source')")
+    box.add_argument("--slack-messages", type=int, default=1500, help="size of the community Slack")
+    box.set_defaults(func=_sandbox)
     args = parser.parse_args(argv)
     if args.command == "override" and args.action != "list" and not args.member:
         parser.error("override set/remove needs a member key")

@@ -3,51 +3,126 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed, State
+from pydantic import Field
 
-from flows.params import SyncParameters
-from flows.report import emit_tier_events, publish_sync_report
+from connectors.blocks import (
+    CommunitySlackCredentials,
+    DiscourseCredentials,
+    HubSpotCredentials,
+    SalesforceCredentials,
+)
+from connectors.errors import ConfigurationError, PermanentError
+from flows.params import (
+    CrmName,
+    IntentMode,
+    SlackPacing,
+    intent_config,
+    mode_banner,
+)
+from flows.preflight import preflight
 from flows.pulls import HUBSPOT, SALESFORCE, pull_discourse, pull_hubspot, pull_salesforce, pull_slack
+from flows.report import emit_tier_events, publish_sync_report
 from flows.tasks import execute_actions, resolve_identities, score_and_plan
 
 __all__ = ["community_sync"]
 
 
 @flow(name="community-sync", log_prints=True)
-def community_sync(params: SyncParameters = SyncParameters(), now: datetime | None = None) -> dict[str, Any]:  # noqa: B008
-    """One incremental sync. ``now`` defaults to the current time (set it to replay)."""
-    params = SyncParameters.model_validate(params.model_dump())  # the UI does not run validators
+def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
+    intent_mode: IntentMode = "draft",
+    discourse_block: str | None = "discourse",
+    slack_source_block: str | None = None,
+    slack_channels: list[str] | None = None,
+    crm: CrmName = "hubspot",
+    hubspot_block: str | None = "hubspot",
+    salesforce_block: str | None = "salesforce",
+    slack_block: str | None = "community-slack",
+    database_block: str | None = None,
+    model_block: str | None = None,
+    intent_alert_channel: str = "community-alerts",
+    intent_review_channel: str = "community-review",
+    intent_task_due_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 4,
+    discourse_requests_per_minute: Annotated[float, Field(ge=0, le=6000)] = 50,
+    likes_lookback_days: Annotated[float, Field(ge=0, le=365)] = 2,
+    slack_pacing: SlackPacing = "tier3",
+    slack_backfill_days: Annotated[float, Field(gt=0, le=3650)] = 90,
+    leaderboard_size: Annotated[int, Field(ge=1, le=1000)] = 25,
+    now: datetime | None = None,
+) -> dict[str, Any] | State:
+    """One incremental sync: new activity in, scores and tiers updated, Intent plays carried out.
+
+    Args:
+        intent_mode: What the Intent playbook may do: `draft` posts to the review channel only
+            (no CRM task), `live` alerts the owner and creates the CRM task, `off` plans nothing.
+        discourse_block: Discourse Credentials block of the community forum; empty = no Discourse.
+        slack_source_block: Community Slack Credentials block of the community workspace; empty = no Slack source.
+        slack_channels: Community Slack channels to read (names); empty = general, help, feature-requests.
+        crm: Where accounts live and tasks go: hubspot or salesforce.
+        hubspot_block: HubSpot Credentials block, used when the CRM is hubspot.
+        salesforce_block: Salesforce Credentials block, used when the CRM is salesforce.
+        slack_block: Community Slack Credentials block of the company workspace where alerts go; empty = no alerts.
+        database_block: Community Scoring State Database block; empty = $COMMUNITY_SCORING_DATABASE_URL,
+            else the SQLite file ~/.community-scoring/state.db of the worker's user.
+        model_block: Community Scoring Model block with the published model and rules; empty = the defaults.
+        intent_alert_channel: Slack channel for live Intent alerts.
+        intent_review_channel: Slack channel for draft Intent alerts.
+        intent_task_due_hours: The CRM task is due this many hours after the play.
+        discourse_requests_per_minute: Client-side pacing; Discourse allows 60 a minute for all API keys of a site. 0 = unpaced.
+        likes_lookback_days: Posts this young are re-read for new likes.
+        slack_pacing: tier3 (internal or Marketplace apps), limited (1 history call a minute, 15 messages each,
+            for commercially distributed apps) or unpaced (local emulators only).
+        slack_backfill_days: How far back a channel's first sync reads.
+        leaderboard_size: Accounts in the leaderboard artifact.
+        now: Score as of this moment (leave empty: the run's start). Set it only to replay the past.
+    """
+    logger = get_run_logger()
     run_started = datetime.now(timezone.utc)
     now = now or run_started
-    logger = get_run_logger()
-    summary: dict[str, Any] = {"now": now.isoformat()}
-    if params.discourse_block:
-        summary["discourse"] = pull_discourse(
-            params.discourse_block, params.database_url, now, params.rules,
-            params.discourse_requests_per_minute, params.likes_lookback_days,
-        )
-    if params.slack_source_block:
-        summary["slack"] = pull_slack(
-            params.slack_source_block, params.database_url, now, params.rules,
-            params.slack_channels, params.slack_pacing, params.slack_backfill_days,
-        )
-    crm_block = params.hubspot_block if params.crm == HUBSPOT else params.salesforce_block
-    if crm_block:
-        if params.crm == HUBSPOT:
-            summary[HUBSPOT] = pull_hubspot(crm_block, params.database_url)
-        else:
-            summary[SALESFORCE] = pull_salesforce(crm_block, params.database_url, params.rules)
-        summary["identity"] = resolve_identities(params.database_url, params.crm)
+    crm_block = hubspot_block if crm == HUBSPOT else salesforce_block
+    try:
+        checked = preflight({
+            "discourse_block": (DiscourseCredentials, discourse_block),
+            "slack_source_block": (CommunitySlackCredentials, slack_source_block),
+            f"{crm}_block": (HubSpotCredentials if crm == HUBSPOT else SalesforceCredentials, crm_block),
+            "slack_block": (CommunitySlackCredentials, slack_block),
+        }, database_block=database_block, model_block=model_block)
+    except ConfigurationError as err:
+        logger.error("Configuration: %s", err)
+        return Failed(message=str(err))
+    model, rules = checked.settings.model, checked.settings.rules
+    intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours)
+    logger.info(mode_banner("Intent playbook", intent_mode, intent_review_channel))
+    summary: dict[str, Any] = {"now": now.isoformat(), "intent_mode": intent_mode, "model_version": model.version}
+    try:
+        if discourse_block:
+            summary["discourse"] = pull_discourse(
+                discourse_block, database_block, now, rules, discourse_requests_per_minute, likes_lookback_days,
+            )
+        if slack_source_block:
+            summary["slack"] = pull_slack(
+                slack_source_block, database_block, now, rules,
+                slack_channels or ["general", "help", "feature-requests"], slack_pacing, slack_backfill_days,
+            )
+        if crm_block:
+            if crm == HUBSPOT:
+                summary[HUBSPOT] = pull_hubspot(crm_block, database_block)
+            else:
+                summary[SALESFORCE] = pull_salesforce(crm_block, database_block, rules)
+            summary["identity"] = resolve_identities(database_block, crm)
+    except (ConfigurationError, PermanentError) as err:
+        logger.error("Stopped: %s", err)
+        return Failed(message=str(err))
     summary["scored"] = score_and_plan(
-        params.database_url, params.model, params.intent, now, params.slack_block,
-        crm=params.crm, leaderboard_size=params.leaderboard_size,
+        database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
     )
-    report = execute_actions(params.database_url, params.slack_block, {params.crm: crm_block}, run_started)
+    report = execute_actions(database_block, slack_block, {crm: crm_block}, run_started)
     summary["actions"] = {"done": report.done, "failed": report.failed, "rows": report.rows()}
     publish_sync_report(summary)
     emit_tier_events(summary["scored"]["transitions"], summary["scored"]["signals"])
-    logger.info("Tiers %s; %d actions done, %d failed", summary["scored"]["tiers"],
-                len(report.done), len(report.failed))
+    logger.info("Intent playbook %s; tiers %s; %d actions done, %d failed", intent_mode,
+                summary["scored"]["tiers"], len(report.done), len(report.failed))
     return summary

@@ -49,7 +49,7 @@ def run_demo(
     from connectors.testing import generate_community
     from connectors.testing.sandbox import sandbox
     from flows.community_sync import community_sync
-    from flows.params import SyncParameters
+    from connectors.config_blocks import StateDatabase
 
     started = time.monotonic()
     now = datetime.now(timezone.utc)
@@ -58,9 +58,10 @@ def run_demo(
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     community = generate_community(members=members, companies=companies, activities=activities, seed=seed, now=now)
     with sandbox(community, sources=sources, crm=crm, slack_messages=slack_messages, now=now) as box:
-        params = SyncParameters(database_url=f"sqlite:///{database}", crm=crm, discourse_requests_per_minute=0,
-                                slack_pacing="unpaced", **box.blocks)
-        summaries = [community_sync(params, now=now) for _ in range(max(runs, 1))]
+        StateDatabase(url=f"sqlite:///{database}").save("demo-db", overwrite=True)
+        params = dict(database_block="demo-db", crm=crm, intent_mode="live", discourse_requests_per_minute=0,
+                      slack_pacing="unpaced", **box.blocks)
+        summaries = [community_sync(**params, now=now) for _ in range(max(runs, 1))]
         messages, tasks = len(box.alert_messages()), len(box.crm_tasks())
     return DemoResult(summaries, messages, tasks, time.monotonic() - started, database)
 

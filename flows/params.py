@@ -1,67 +1,37 @@
-"""Flow parameters as pydantic models, so the Prefect UI renders them as forms.
+"""What the flows' top-level parameters share: choice types and the small objects built from them.
 
-They carry block names, never secrets. Validators do not run in the UI: the flow
-validates again when it starts.
+Flows take top-level parameters, never one nested settings object: Prefect merges a run's
+parameters over the deployment's per top-level key, so a run that changes one value keeps
+every other (a nested object would be replaced whole, and a playbook deployed as ``draft``
+would fall back to a default). Parameters carry block names, never URLs or secrets; the
+published scoring model is a block too (``model_block``).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from playbooks.actions import Mode
 from playbooks.intent import IntentPlaybookConfig
-from scoring.classify import ClassificationRules
-from scoring.model import ScoringModel
 
-__all__ = ["SyncParameters"]
+__all__ = ["CrmName", "IntentMode", "SlackPacing", "intent_config", "mode_banner"]
+
+#: ``off`` plans nothing, ``draft`` posts to the review channel only, ``live`` acts.
+IntentMode = Mode
+CrmName = Literal["hubspot", "salesforce"]
+SlackPacing = Literal["tier3", "limited", "unpaced"]
 
 
-class SyncParameters(BaseModel):
-    """What ``community_sync`` reads from, how it scores and what it may do."""
+def intent_config(mode: Mode, alert_channel: str, review_channel: str, task_due_hours: float) -> IntentPlaybookConfig:
+    """The Intent playbook's settings from the flow's top-level parameters (validated again here)."""
+    return IntentPlaybookConfig(mode=mode, alert_channel=alert_channel, review_channel=review_channel,
+                                task_due_hours=task_due_hours)
 
-    model_config = ConfigDict(extra="forbid")
 
-    database_url: str | None = Field(
-        default=None,
-        title="State database URL",
-        description="SQLAlchemy URL; empty = $COMMUNITY_SCORING_DATABASE_URL or ~/.community-scoring/state.db.",
-    )
-    discourse_block: str | None = Field(
-        default="discourse", title="Discourse credentials block", description="Community source; empty = no Discourse."
-    )
-    slack_source_block: str | None = Field(
-        default=None, title="Community Slack block",
-        description="Community source: the community workspace's bot token; empty = no Slack source.",
-    )
-    slack_channels: list[str] = Field(
-        default_factory=lambda: ["general", "help", "feature-requests"],
-        description="Community Slack channels to read (names).",
-    )
-    slack_pacing: Literal["tier3", "limited", "unpaced"] = Field(
-        default="tier3",
-        description="tier3: internal/Marketplace apps; limited: 1 history call a minute, 15 messages each; "
-                    "unpaced: local emulators only.",
-    )
-    slack_backfill_days: float = Field(default=90, gt=0, description="How far back a channel's first sync reads.")
-    crm: Literal["hubspot", "salesforce"] = Field(default="hubspot", title="CRM", description="Where accounts live and tasks go.")
-    hubspot_block: str | None = Field(
-        default="hubspot", title="HubSpot credentials block", description="Used when the CRM is hubspot."
-    )
-    salesforce_block: str | None = Field(
-        default="salesforce", title="Salesforce credentials block", description="Used when the CRM is salesforce."
-    )
-    slack_block: str | None = Field(
-        default="community-slack", title="Alerts Slack block",
-        description="The company workspace where alerts go; empty = no alerts.",
-    )
-    discourse_requests_per_minute: float = Field(
-        default=50, ge=0, description="Client-side pacing (Discourse allows 60/min site-wide for API keys); 0 = unpaced."
-    )
-    likes_lookback_days: float = Field(
-        default=2, ge=0, description="Posts this young are re-read for new likes."
-    )
-    model: ScoringModel = Field(default_factory=ScoringModel, title="Scoring model")
-    rules: ClassificationRules = Field(default_factory=ClassificationRules, title="Classification rules")
-    intent: IntentPlaybookConfig = Field(default_factory=IntentPlaybookConfig, title="Intent playbook")
-    leaderboard_size: int = Field(default=25, ge=1, le=1000, description="Accounts in the leaderboard artifact.")
+def mode_banner(playbook: str, mode: Mode, review_channel: str) -> str:
+    """One log line that says what a playbook may do this run."""
+    if mode == "live":
+        return f"{playbook}: LIVE - owners are alerted and CRM records are written"
+    if mode == "draft":
+        return f"{playbook}: draft - alerts go to #{review_channel} marked [DRAFT], nothing is written to the CRM"
+    return f"{playbook}: off - nothing is planned"

@@ -1,6 +1,6 @@
 """Prefect tasks that pull increments from the community sources and the CRMs into the store.
 
-Each takes a block name and the database URL (never a client or a secret), loops over the
+Each takes block names (never a client, a URL or a secret), loops over the
 connector's pages inside, and commits every page together with the cursor it covers, so a
 failure part-way loses nothing and the next run repeats nothing.
 """
@@ -27,6 +27,7 @@ from connectors.retry import Pacer
 from connectors.salesforce import RequestLimitExceeded, SalesforceCrm
 from connectors.slack_source import SlackSource
 from connectors.store import Store
+from flows.preflight import open_store, retry_transient
 from scoring.classify import ClassificationRules, to_activity
 from scoring.records import Activity, SourceEvent
 
@@ -57,9 +58,10 @@ def _quarantine(store: Store, source: str, rejected: Iterable[Rejected]) -> int:
     return count
 
 
-@task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+@task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
+      retry_condition_fn=retry_transient)
 def pull_discourse(
-    block_name: str, database_url: str | None, now: datetime, rules: ClassificationRules,
+    block_name: str, database_block: str | None, now: datetime, rules: ClassificationRules,
     requests_per_minute: float = 0, likes_lookback_days: float = 2,
 ) -> dict[str, int]:
     """Members and new posts/likes since the cursor; the cursor moves only after all pages are stored.
@@ -71,7 +73,7 @@ def pull_discourse(
     source = DiscourseSource(DiscourseCredentials.load(block_name).get_client(),
                              pacer=Pacer(requests_per_minute))
     counts = Counter[str]()
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         for page in source.member_pages():
             counts["members"] += store.upsert_members(page)
         cursor = store.get_cursor(DISCOURSE_POSTS_CURSOR)
@@ -90,9 +92,10 @@ def pull_discourse(
     return dict(counts)
 
 
-@task(name="pull-slack", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
+@task(name="pull-slack", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60,
+      retry_condition_fn=retry_transient)
 def pull_slack(
-    block_name: str, database_url: str | None, now: datetime, rules: ClassificationRules,
+    block_name: str, database_block: str | None, now: datetime, rules: ClassificationRules,
     channels: list[str], pacing: str = "tier3", backfill_days: float = 90,
 ) -> dict[str, int]:
     """Members and, per chosen channel, messages, replies and reactions newer than its cursor.
@@ -103,7 +106,7 @@ def pull_slack(
     logger = get_run_logger()
     source = SlackSource(CommunitySlackCredentials.load(block_name).get_client(), pacing=pacing)
     counts = Counter[str]()
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         for page in source.member_pages():
             counts["members"] += store.upsert_members(page)
         for name, channel_id in source.channel_ids(channels).items():
@@ -121,12 +124,13 @@ def pull_slack(
     return dict(counts)
 
 
-@task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
-def pull_hubspot(block_name: str, database_url: str | None) -> dict[str, int]:
+@task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
+      retry_condition_fn=retry_transient)
+def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
     """Owners, companies and contacts into the CRM cache."""
     crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
     counts = Counter[str]()
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         for owners in crm.owner_pages():
             counts["owners"] += store.upsert_owners(HUBSPOT, owners)
         for accounts in crm.account_pages():
@@ -137,22 +141,30 @@ def pull_hubspot(block_name: str, database_url: str | None) -> dict[str, int]:
     return dict(counts)
 
 
-def _stored_pages(store: Store, kind: str, pages: Callable[[datetime | None], Iterator[Any]],
+def _stored_pages(store: Store, kind: str, pages: Callable[[Any], Iterator[Any]],
                   save: Callable[[list[Any]], Any]) -> int:
-    """Read one Salesforce object since its cursor; each page and its high-water mark together."""
+    """Read one Salesforce object since its cursor; each page, then its position.
+
+    The cursor is ``"<SystemModstamp> <Id>"`` (`Watermark.encode`); a plain timestamp stored
+    before the Id tie-breaker still reads, as the start of its second. A crash between the
+    page and its cursor re-reads that page next time; the saves are idempotent.
+    """
+    from connectors.salesforce import Watermark  # here: this function is the cursor's only reader
+
     cursor_name = f"salesforce:{kind}"
     stored = store.get_cursor(cursor_name)
     count = 0
-    for page in pages(datetime.fromisoformat(stored) if stored else None):
+    for page in pages(Watermark.decode(stored) if stored else None):
         save(page.records)
-        if page.high_water is not None:
-            store.set_cursor(cursor_name, page.high_water.isoformat())
+        if page.position is not None:
+            store.set_cursor(cursor_name, page.position.encode())
         count += len(page.records)
     return count
 
 
-@task(name="pull-salesforce", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
-def pull_salesforce(block_name: str, database_url: str | None, rules: ClassificationRules) -> dict[str, Any]:
+@task(name="pull-salesforce", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60,
+      retry_condition_fn=retry_transient)
+def pull_salesforce(block_name: str, database_block: str | None, rules: ClassificationRules) -> dict[str, Any]:
     """Users, Accounts, Contacts, Opportunities and webinar CampaignMembers, on SystemModstamp.
 
     A used-up daily API limit (REQUEST_LIMIT_EXCEEDED) ends the pull cleanly: what was read
@@ -166,7 +178,7 @@ def pull_salesforce(block_name: str, database_url: str | None, rules: Classifica
         activities = _activities((r.event for r in records), rules)
         counts["webinar_activities"] += store.save_page(members=[r.member for r in records], activities=activities)
 
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         reads: list[tuple[str, Callable[..., Iterator[Any]], Callable[[list[Any]], Any]]] = [
             ("owners", crm.owner_pages, lambda rs: store.upsert_owners(SALESFORCE, rs)),
             ("accounts", crm.account_pages, lambda rs: store.upsert_accounts(SALESFORCE, rs)),

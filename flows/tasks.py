@@ -1,6 +1,6 @@
 """Prefect tasks of ``community_sync`` after the pulls: resolve, score and plan, act.
 
-Tasks take block names and the database URL, never clients or secrets, and return plain
+Tasks take block names, never clients, URLs or secrets, and return plain
 data. One task per stage, never one task per member.
 """
 
@@ -20,9 +20,10 @@ from connectors.hubspot import HubSpotCrm
 from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
 from connectors.store import Store
+from flows.preflight import open_store
 from playbooks.briefs import build_briefs
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
-from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
+from playbooks.intent import IntentPlaybookConfig, plan_intent_actions, play_key
 from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
 from scoring.records import Activity, CrmAccount, Member
@@ -34,9 +35,9 @@ __all__ = ["execute_actions", "resolve_identities", "score_and_plan"]
 
 
 @task(name="resolve-identities", cache_policy=NO_CACHE)
-def resolve_identities(database_url: str | None, crm: str = HUBSPOT) -> dict[str, Any]:
+def resolve_identities(database_block: str | None, crm: str = HUBSPOT) -> dict[str, Any]:
     """Match members to CRM accounts; unmatched members are kept with the reason."""
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         resolution = resolve(store.members(), store.contacts(crm), store.accounts(crm),
                              overrides=store.overrides())
         store.save_resolution(resolution)
@@ -74,20 +75,24 @@ def as_people(activities: list[Activity], person_of: dict[str, str], excluded: s
     ]
 
 
-def _plays_this_week(store: Store, now: datetime) -> Counter[str | None]:
-    """Intent plays each owner got in the 7 days before ``now`` (one alert per play)."""
+def _plays_this_week(store: Store, now: datetime, mode: str) -> Counter[str | None]:
+    """Intent plays of ``mode`` each owner got in the 7 days before ``now`` (one alert per play).
+
+    Drafts and live plays are counted apart: a week of drafts must not use up the live capacity.
+    """
     since = now - timedelta(days=7)
+    draft = mode == "draft"
     return Counter(e.payload.get("owner_id") for e in store.ledger(kind="slack_alert")
-                   if e.created_at >= since and e.key.startswith("intent:"))
+                   if e.created_at >= since and e.key.startswith("intent:") and (":draft:" in e.key) == draft)
 
 
 @task(name="score-and-plan", cache_policy=NO_CACHE)
 def score_and_plan(
-    database_url: str | None, model: ScoringModel, intent: IntentPlaybookConfig,
+    database_block: str | None, model: ScoringModel, intent: IntentPlaybookConfig,
     now: datetime, slack_block: str | None, crm: str = HUBSPOT, leaderboard_size: int = 25,
 ) -> dict[str, Any]:
     """Score, move tiers, plan the Intent playbook and record the plan in the ledger."""
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         members = {m.key: m for m in store.members()}
         excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
         activities = as_people(store.activities(), store.people(), excluded)
@@ -101,18 +106,23 @@ def score_and_plan(
         states, transitions = advance_tiers(account_scores, store.tier_states("account"), model, now)
         member_states, _ = advance_tiers(member_scores, store.tier_states("member"), model, now)
         entering = {t.entity_id for t in transitions if t.to_tier == "intent"}
+        known_keys = {e.key for e in store.ledger()}
+        unplayed = {a for a, s in states.items() if s.tier == "intent"
+                    and f"{play_key(a, s.episode, intent.mode)}:slack" not in known_keys}
         leaders = sorted(account_scores, key=lambda a: -account_scores[a])[:leaderboard_size]
         wanted_owner_emails = {
             o.id: o.email for o in owners.values() if o.email
-            and any(accounts.get(a) and accounts[a].owner_id == o.id for a in entering)
+            and any(accounts.get(a) and accounts[a].owner_id == o.id for a in unplayed)
         }
         briefs = build_briefs(
-            entering | set(leaders), account_scores=account_scores, member_scores=member_scores,
+            unplayed | set(leaders), account_scores=account_scores, member_scores=member_scores,
             account_of=account_of, members=members, activities=activities, accounts=accounts,
             owners=owners, owner_slack_ids=_owner_slack_ids(slack_block, wanted_owner_emails),
         )
-        plan = plan_intent_actions(transitions, briefs, intent, model, now,
-                                   plays_this_week=_plays_this_week(store, now), crm=crm)
+        plan = plan_intent_actions(
+            states.values(), briefs, intent, model, now, known_keys=known_keys,
+            plays_this_week=_plays_this_week(store, now, intent.mode), crm=crm,
+        )
         actions = plan.actions
         record_plan(store, actions)
         store.save_tier_states("account", states.values())
@@ -144,6 +154,7 @@ def score_and_plan(
         "entered_intent": sorted(entering),
         "planned": [a.key for a in actions],
         "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
+        "intent_mode": intent.mode,
         "leaderboard": leaderboard,
         "signals": _signal_rows(signals, accounts, members),
         "seasonal_factor": round(signals.seasonal.factor, 3),
@@ -173,13 +184,13 @@ def _signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dic
 
 @task(name="execute-actions", cache_policy=NO_CACHE)
 def execute_actions(
-    database_url: str | None, slack_block: str | None, crm_blocks: dict[str, str | None], run_started: datetime,
+    database_block: str | None, slack_block: str | None, crm_blocks: dict[str, str | None], run_started: datetime,
 ) -> ExecutionReport:
     """Carry out every open ledger entry through Slack and the CRMs (``crm_blocks``: crm → block)."""
     performers = Performers()
     if slack_block:
         performers.slack = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
-    with Store.open(database_url) as store:
+    with open_store(database_block) as store:
         wanted = {e.payload.get("crm") for e in store.ledger() if e.status != "done" and e.kind == "crm_task"}
         if crm_blocks.get(HUBSPOT) and HUBSPOT in wanted:
             hubspot = HubSpotCrm(HubSpotCredentials.load(crm_blocks[HUBSPOT]).get_client())

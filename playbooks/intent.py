@@ -1,17 +1,22 @@
-"""The Intent playbook: an account crossing into Intent gets one Slack alert and one CRM task.
+"""The Intent playbook: an account at Intent, active recently, gets one Slack alert and one CRM task.
 
-``plan_intent_actions`` is pure: transitions and briefs in, typed actions out. The keys
-name the account and its tier episode, so the same crossing always plans the same keys and
-the ledger turns a re-plan into a no-op. Free accounts go to conversion, paid ones to
-expansion (``route``); each owner gets at most ``capacity_per_owner_per_week`` plays, the
-highest priority (score × account value) first — the rest are deferred with the reason.
+``plan_intent_actions`` is pure: tier states and briefs in, typed actions out. It looks at every
+account whose Intent episode is open, not only the ones that crossed this run, so an account
+that reached Intent while quiet gets its play when it becomes active again, and switching a
+playbook from draft to live catches up on the episodes still open. The keys name the account,
+its tier episode and, for drafts, ``draft`` - so a draft never uses up the live play, and the
+ledger turns a re-plan into a no-op (keys it already holds are skipped before capacity).
+Free accounts go to conversion, paid ones to expansion (``route``); each owner gets at most
+``capacity_per_owner_per_week`` plays, the highest priority (score × account value) first -
+the rest are deferred with the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,9 +26,9 @@ from playbooks.intent_messages import intent_alert_blocks
 from playbooks.intent_messages import task_body as _task_body
 from scoring.model import ScoringModel
 from scoring.priority import Candidate, Deferred, apply_capacity
-from scoring.signals import TierTransition
+from scoring.records import TierState
 
-__all__ = ["IntentPlan", "IntentPlaybookConfig", "plan_intent_actions", "intent_alert_blocks"]
+__all__ = ["IntentPlan", "IntentPlaybookConfig", "intent_alert_blocks", "plan_intent_actions", "play_key"]
 
 
 class IntentPlaybookConfig(BaseModel):
@@ -31,7 +36,7 @@ class IntentPlaybookConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Mode = Field(default="live", description="off, draft (review channel only) or live.")
+    mode: Mode = Field(default="draft", description="off, draft (review channel only, no CRM task) or live.")
     alert_channel: str = Field(default="community-alerts", description="Channel for live alerts.")
     review_channel: str = Field(default="community-review", description="Channel for drafts.")
     task_due_hours: float = Field(default=4, gt=0, description="CRM task due this many hours after the crossing.")
@@ -45,33 +50,43 @@ class IntentPlan:
     deferred: list[Deferred] = field(default_factory=list)
 
 
+def play_key(account_id: str, episode: int, mode: Mode) -> str:
+    """The key of one Intent play; drafts have their own, so going live still plays."""
+    return f"intent:{account_id}:{episode}" + (":draft" if mode == "draft" else "")
+
+
 def plan_intent_actions(
-    transitions: Iterable[TierTransition],
+    states: Iterable[TierState],
     briefs: Mapping[str, AccountBrief],
     config: IntentPlaybookConfig,
     model: ScoringModel,
     now: datetime,
     *,
     plays_this_week: Mapping[str | None, int] | None = None,
+    known_keys: Collection[str] = (),
     crm: str = "hubspot",
 ) -> IntentPlan:
-    """One alert and one task per account that entered Intent and was active recently.
+    """One alert and (live) one task per account at Intent, active recently, not played this episode.
 
-    ``plays_this_week`` counts the plays each owner already got in the last 7 days; ``crm``
-    is where the tasks go.
+    ``states`` are the accounts' tier states now; ``known_keys`` the ledger's keys (plays
+    already recorded); ``plays_this_week`` counts the plays of this mode each owner got in the
+    last 7 days; ``crm`` is where the tasks go.
     """
     if config.mode == "off":
         return IntentPlan()
     recent_since = now - timedelta(days=model.recency_days)
     candidates: list[Candidate] = []
-    for move in transitions:
-        if move.to_tier != "intent" or move.from_tier == "intent":
+    for state in sorted(states, key=lambda s: s.entity_id):
+        if state.tier != "intent":
             continue
-        brief = briefs.get(move.entity_id)
-        if brief is None or brief.last_activity_at is None or brief.last_activity_at < recent_since:
+        key = play_key(state.entity_id, state.episode, config.mode)
+        brief = briefs.get(state.entity_id)
+        if f"{key}:slack" in known_keys or brief is None:
+            continue
+        if brief.last_activity_at is None or brief.last_activity_at < recent_since:
             continue
         candidates.append(Candidate(
-            key=f"intent:{move.entity_id}:{move.episode}", account_id=move.entity_id,
+            key=key, account_id=state.entity_id,
             owner_id=brief.account.owner_id, score=brief.score, value=brief.account.value,
         ))
     kept, deferred = apply_capacity(candidates, plays_this_week or {}, model)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -15,7 +16,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from connectors.testing import DiscourseEmulator, HubSpotEmulator, SlackEmulator, generate_community  # noqa: E402
 from connectors.testing.community import Community  # noqa: E402
 from connectors.testing.sandbox import Sandbox, sandbox  # noqa: E402
-from flows.params import SyncParameters  # noqa: E402
+from connectors.config_blocks import StateDatabase  # noqa: E402
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 
@@ -34,7 +35,7 @@ class Deployment:
 
     community: Community
     box: Sandbox
-    params: SyncParameters
+    params: dict[str, Any]
     database_url: str
 
     @property
@@ -55,11 +56,12 @@ class Deployment:
 
 def make_deployment(tmp_path: Path, *, sources=("discourse",), crm="hubspot") -> Iterator[Deployment]:
     community = generate_community(members=150, companies=25, activities=2500, seed=3, now=NOW)
-    with sandbox(community, sources=sources, crm=crm, prefix=f"t{uuid.uuid4().hex[:8]}",
-                 slack_messages=600, now=NOW) as box:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    with sandbox(community, sources=sources, crm=crm, prefix=prefix, slack_messages=600, now=NOW) as box:
         url = f"sqlite:///{tmp_path / 'state.db'}"
-        params = SyncParameters(database_url=url, crm=crm, discourse_requests_per_minute=0,
-                                slack_pacing="unpaced", **box.blocks)
+        StateDatabase(url=url).save(f"{prefix}-db", overwrite=True)
+        params = dict(database_block=f"{prefix}-db", crm=crm, intent_mode="live", discourse_requests_per_minute=0,
+                      slack_pacing="unpaced", **box.blocks)
         yield Deployment(community, box, params, url)
 
 

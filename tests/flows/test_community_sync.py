@@ -28,7 +28,7 @@ def alerts(d: Deployment) -> list[dict]:
 
 def test_sync_alerts_once_per_intent_account_and_reruns_do_nothing(deployment: Deployment) -> None:
     d = deployment
-    first = community_sync(d.params, now=NOW)
+    first = community_sync(**d.params, now=NOW)
     entered = first["scored"]["entered_intent"]
     assert entered and not first["actions"]["failed"]
     assert first["discourse"]["new_activities"] == len(d.community.posts) + len(d.community.likes)
@@ -37,7 +37,7 @@ def test_sync_alerts_once_per_intent_account_and_reruns_do_nothing(deployment: D
     assert sorted(t["company_ids"][0] for t in tasks) == sorted(entered)
     assert {t["properties"]["hs_task_priority"] for t in tasks} == {"HIGH"}
 
-    second = community_sync(d.params, now=NOW)
+    second = community_sync(**d.params, now=NOW)
     assert second["discourse"]["new_activities"] == 0
     assert second["actions"]["done"] == [] and second["scored"]["planned"] == []
     assert len(alerts(d)) == len(entered) and len(d.crm.tasks()) == len(tasks)
@@ -50,7 +50,7 @@ def test_sync_alerts_once_per_intent_account_and_reruns_do_nothing(deployment: D
 
 def test_a_members_premium_question_escapes_into_the_alert(deployment: Deployment) -> None:
     d = deployment
-    community_sync(d.params, now=NOW)
+    community_sync(**d.params, now=NOW)
     with Store.open(d.database_url) as store:
         states = store.tier_states("account")
         matches = store.matches()
@@ -63,7 +63,7 @@ def test_a_members_premium_question_escapes_into_the_alert(deployment: Deploymen
                               d.community.categories[0].id, created_at=NOW - timedelta(minutes=30 + n))
     before = len(alerts(d))
 
-    summary = community_sync(d.params, now=NOW)
+    summary = community_sync(**d.params, now=NOW)
 
     assert target.entity_id in summary["scored"]["entered_intent"]
     new = alerts(d)[before:]
@@ -76,18 +76,18 @@ def test_a_members_premium_question_escapes_into_the_alert(deployment: Deploymen
 
 def test_failed_alerts_are_sent_once_after_the_fix(deployment: Deployment) -> None:
     d = deployment
-    good = d.params.slack_block
+    good = d.params["slack_block"]
     CommunitySlackCredentials(token=SecretStr("xoxb-revoked"), base_url=f"{d.slack.base_url}/api/").save(
         f"{good}-bad")
-    first = community_sync(d.params.model_copy(update={"slack_block": f"{good}-bad"}), now=NOW)
+    first = community_sync(**{**d.params, "slack_block": f"{good}-bad"}, now=NOW)
     entered = first["scored"]["entered_intent"]
     assert len(first["actions"]["failed"]) == len(entered) and alerts(d) == []
     assert len(d.crm.tasks()) == len(entered)
 
-    second = community_sync(d.params, now=NOW)
+    second = community_sync(**d.params, now=NOW)
     assert sorted(k for k, _ in second["actions"]["done"]) == sorted(f"intent:{a}:1:slack" for a in entered)
     assert len(alerts(d)) == len(entered) and len(d.crm.tasks()) == len(entered)
-    third = community_sync(d.params, now=NOW)
+    third = community_sync(**d.params, now=NOW)
     assert third["actions"]["done"] == [] and len(alerts(d)) == len(entered)
 
 
@@ -98,12 +98,12 @@ def test_cursor_holds_until_every_page_is_stored(deployment: Deployment) -> None
     d.forum.faults.add(path="/posts", status=404, after=2)  # permanent: not retried
     with disable_run_logger():
         with pytest.raises(NotFoundError):
-            pull_discourse.fn(d.params.discourse_block, d.database_url, NOW, ClassificationRules())
+            pull_discourse.fn(d.params["discourse_block"], d.params["database_block"], NOW, ClassificationRules())
         with Store.open(d.database_url) as store:
             assert store.get_cursor(DISCOURSE_POSTS_CURSOR) is None
             partial = store.count_activities()
         assert 0 < partial < total
-        counts = pull_discourse.fn(d.params.discourse_block, d.database_url, NOW, ClassificationRules())
+        counts = pull_discourse.fn(d.params["discourse_block"], d.params["database_block"], NOW, ClassificationRules())
     with Store.open(d.database_url) as store:
         assert store.count_activities() == total
         assert int(store.get_cursor(DISCOURSE_POSTS_CURSOR)) == max(p.id for p in d.community.posts)
@@ -116,7 +116,7 @@ def test_unreadable_posts_are_quarantined_and_the_sync_goes_on(deployment: Deplo
     posts = latest["latest_posts"]
     broken = {**posts[0], "created_at": "not a time"}
     d.forum.faults.add(path="/posts", body={"latest_posts": [broken, *posts[1:]]})
-    summary = community_sync(d.params, now=NOW)
+    summary = community_sync(**d.params, now=NOW)
     assert summary["discourse"]["quarantined"] == 1
     assert summary["discourse"]["new_activities"] == len(d.community.posts) + len(d.community.likes) - 1
     with Store.open(d.database_url) as store:

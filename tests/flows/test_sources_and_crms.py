@@ -26,7 +26,7 @@ def both_sources(tmp_path: Path) -> Iterator[Deployment]:
 
 def test_slack_and_salesforce_end_to_end_and_rerun(slack_salesforce: Deployment) -> None:
     d = slack_salesforce
-    first = community_sync(d.params, now=NOW)
+    first = community_sync(**d.params, now=NOW)
     entered = first["scored"]["entered_intent"]
     assert first["slack"]["new_activities"] > 0 and first["salesforce"]["accounts"] == len(d.community.companies)
     assert first["salesforce"]["webinar_activities"] > 0 and not first["actions"]["failed"]
@@ -35,7 +35,7 @@ def test_slack_and_salesforce_end_to_end_and_rerun(slack_salesforce: Deployment)
     tasks = d.box.crm_tasks()
     assert sorted(t["WhatId"] for t in tasks) == sorted(entered)
 
-    again = community_sync(d.params, now=NOW)
+    again = community_sync(**d.params, now=NOW)
     assert again["slack"]["new_activities"] == 0 and again["actions"]["done"] == []
     assert len(d.box.alert_messages()) == len(entered) and len(d.box.crm_tasks()) == len(tasks)
 
@@ -45,12 +45,12 @@ def test_salesforce_request_limit_stops_cleanly_and_resumes(slack_salesforce: De
     sf = d.box.crm
     assert isinstance(sf, SalesforceEmulator)
     sf.faults.add(path="/services/data", status=403, after=3, times=1)  # limit hit after a few reads
-    first = community_sync(d.params, now=NOW)
+    first = community_sync(**d.params, now=NOW)
     assert "daily API limit" in first["salesforce"]["stopped"]
     with Store.open(d.database_url) as store:
         partial = len(store.accounts("salesforce"))
         cursors = {k: store.get_cursor(f"salesforce:{k}") for k in ("owners", "accounts", "contacts")}
-    second = community_sync(d.params, now=NOW)
+    second = community_sync(**d.params, now=NOW)
     assert "stopped" not in second["salesforce"]
     with Store.open(d.database_url) as store:
         assert len(store.accounts("salesforce")) == len(d.community.companies) >= partial
@@ -60,7 +60,7 @@ def test_salesforce_request_limit_stops_cleanly_and_resumes(slack_salesforce: De
 
 def test_a_person_on_discourse_and_slack_is_scored_once(both_sources: Deployment) -> None:
     d = both_sources
-    summary = community_sync(d.params, now=NOW)
+    summary = community_sync(**d.params, now=NOW)
     with Store.open(d.database_url) as store:
         people = store.people()
         activities = store.activities()

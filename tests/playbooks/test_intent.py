@@ -7,7 +7,7 @@ from playbooks.actions import CreateCrmTask, SendSlackAlert, action_from_payload
 from playbooks.briefs import AccountBrief
 from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
 from scoring import Activity, CrmAccount, CrmOwner, ScoringModel
-from scoring.signals import TierTransition
+from scoring.records import TierState
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
 NASTY = "Help <!channel> *bold* & <@U999> <https://evil.example|click>"
@@ -24,12 +24,15 @@ def brief(last_days_ago: float = 1, plan: str = "free") -> AccountBrief:
     )
 
 
-def entered(episode: int = 1) -> TierTransition:
-    return TierTransition("42", "consideration", "intent", 88.0, episode, NOW)
+LIVE = IntentPlaybookConfig(mode="live")
+
+
+def entered(episode: int = 1) -> TierState:
+    return TierState("42", "intent", 88.0, NOW, episode)
 
 
 def test_one_alert_and_one_task_with_episode_keys() -> None:
-    actions = plan_intent_actions([entered(3)], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW).actions
+    actions = plan_intent_actions([entered(3)], {"42": brief()}, LIVE, ScoringModel(), NOW).actions
     assert sorted(a.key for a in actions) == ["intent:42:3:slack", "intent:42:3:task"]
     task = next(a for a in actions if isinstance(a, CreateCrmTask))
     assert task.due_at == NOW + timedelta(hours=4) and task.account_id == "42" and task.owner_id == "7"
@@ -37,22 +40,22 @@ def test_one_alert_and_one_task_with_episode_keys() -> None:
 
 
 def test_same_input_plans_the_same_keys() -> None:
-    args = ([entered()], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    args = ([entered()], {"42": brief()}, LIVE, ScoringModel(), NOW)
     assert [a.key for a in plan_intent_actions(*args).actions] == [a.key for a in plan_intent_actions(*args).actions]
 
 
 def test_recency_filter_and_modes() -> None:
     model = ScoringModel()
-    assert plan_intent_actions([entered()], {"42": brief(last_days_ago=15)}, IntentPlaybookConfig(), model, NOW).actions == []
+    assert plan_intent_actions([entered()], {"42": brief(last_days_ago=15)}, LIVE, model, NOW).actions == []
     assert plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="off"), model, NOW).actions == []
     drafts = plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(mode="draft"), model, NOW).actions
     assert len(drafts) == 1 and isinstance(drafts[0], SendSlackAlert)
     assert drafts[0].channel == "community-review" and drafts[0].text.startswith("[DRAFT]")
 
 
-def test_still_in_intent_plans_nothing() -> None:
-    move = TierTransition("42", "intent", "intent", 90.0, 1, NOW)
-    assert plan_intent_actions([move], {"42": brief()}, IntentPlaybookConfig(), ScoringModel(), NOW).actions == []
+def test_below_intent_plans_nothing() -> None:
+    below = TierState("42", "consideration", 60.0, NOW, 1)
+    assert plan_intent_actions([below], {"42": brief()}, LIVE, ScoringModel(), NOW).actions == []
 
 
 def _texts(node):
@@ -67,7 +70,7 @@ def _texts(node):
 
 
 def test_community_text_is_escaped_and_never_formatted() -> None:
-    alert = next(a for a in plan_intent_actions([entered()], {"42": brief()}, IntentPlaybookConfig(),
+    alert = next(a for a in plan_intent_actions([entered()], {"42": brief()}, LIVE,
                                                  ScoringModel(), NOW).actions if isinstance(a, SendSlackAlert))
     raw = json.dumps(alert.blocks) + alert.text
     assert "<!channel>" not in raw and "<@U999>" not in raw and "<https://evil" not in raw
@@ -80,8 +83,8 @@ def test_community_text_is_escaped_and_never_formatted() -> None:
 
 
 def test_free_plans_go_to_conversion_and_paid_to_expansion() -> None:
-    free = plan_intent_actions([entered()], {"42": brief(plan="free")}, IntentPlaybookConfig(), ScoringModel(), NOW)
-    paid = plan_intent_actions([entered()], {"42": brief(plan="enterprise")}, IntentPlaybookConfig(), ScoringModel(), NOW)
+    free = plan_intent_actions([entered()], {"42": brief(plan="free")}, LIVE, ScoringModel(), NOW)
+    paid = plan_intent_actions([entered()], {"42": brief(plan="enterprise")}, LIVE, ScoringModel(), NOW)
     assert "Free-to-paid" in json.dumps(free.actions[0].blocks)
     assert "Expansion" in json.dumps(paid.actions[0].blocks)
 
@@ -93,9 +96,40 @@ def test_capacity_defers_plays_beyond_the_owners_weekly_cap() -> None:
         b = brief()
         account = CrmAccount(str(n), f"A{n}", owner_id="7", plan="pro", value=1000 * (n + 1))
         briefs[str(n)] = AccountBrief(**{**b.__dict__, "account": account})
-        moves.append(TierTransition(str(n), "consideration", "intent", 88.0, 1, NOW))
-    plan = plan_intent_actions(moves, briefs, IntentPlaybookConfig(), model, NOW, plays_this_week={"7": 1})
+        moves.append(TierState(str(n), "intent", 88.0, NOW, 1))
+    plan = plan_intent_actions(moves, briefs, LIVE, model, NOW, plays_this_week={"7": 1})
     kept = sorted({a.key.split(":")[1] for a in plan.actions})
     assert kept == ["3", "4"]  # 3 per week, 1 already used: the two most valuable
     assert sorted(d.candidate.account_id for d in plan.deferred) == ["0", "1", "2"]
     assert all("7" in d.reason for d in plan.deferred)
+
+
+def test_draft_plays_have_their_own_keys_and_live_catches_up_once() -> None:
+    model = ScoringModel()
+    draft = plan_intent_actions([entered(2)], {"42": brief()}, IntentPlaybookConfig(), model, NOW).actions
+    assert [a.key for a in draft] == ["intent:42:2:draft:slack"]  # draft is the default
+    known = {a.key for a in draft}
+    live = plan_intent_actions([entered(2)], {"42": brief()}, LIVE, model, NOW, known_keys=known).actions
+    assert sorted(a.key for a in live) == ["intent:42:2:slack", "intent:42:2:task"]
+    known |= {a.key for a in live}
+    assert plan_intent_actions([entered(2)], {"42": brief()}, LIVE, model, NOW, known_keys=known).actions == []
+
+
+def test_an_account_that_reached_intent_while_quiet_is_played_when_active_again() -> None:
+    model = ScoringModel()
+    reached = TierState("42", "intent", 94.5, NOW - timedelta(days=20), 1)
+    assert plan_intent_actions([reached], {"42": brief(last_days_ago=20)}, LIVE, model, NOW).actions == []
+    later = NOW + timedelta(days=1)
+    actions = plan_intent_actions([reached], {"42": brief(last_days_ago=-1)}, LIVE, model, later).actions
+    assert sorted(a.key for a in actions) == ["intent:42:1:slack", "intent:42:1:task"]
+
+
+def test_known_plays_do_not_use_up_capacity() -> None:
+    model = ScoringModel(capacity_per_owner_per_week=1)
+    states, briefs = [], {}
+    for n in range(2):
+        account = CrmAccount(str(n), f"A{n}", owner_id="7", plan="pro", value=1000 * (n + 1))
+        briefs[str(n)] = AccountBrief(**{**brief().__dict__, "account": account})
+        states.append(TierState(str(n), "intent", 88.0, NOW, 1))
+    plan = plan_intent_actions(states, briefs, LIVE, model, NOW, known_keys={"intent:1:1:slack", "intent:1:1:task"})
+    assert sorted(a.key for a in plan.actions) == ["intent:0:1:slack", "intent:0:1:task"] and plan.deferred == []
