@@ -1,4 +1,4 @@
-"""Operations: signal states (events when a signal starts) and the privacy opt-out list.
+"""Privacy: the opt-out list that every pull and playbook honours.
 
 Revision ID: 0006
 Revises: 0005
