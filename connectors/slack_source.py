@@ -39,20 +39,24 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from connectors.discourse import Rejected
+from connectors import validate as v
 from connectors.errors import ConfigurationError, NotFoundError
 from connectors.retry import Pacer, RetryPolicy
+from connectors.sanitize import clean_text
 from connectors.slack import _translated
+from connectors.validate import BadRecord, MemberPage, Rejected
 from scoring.records import Member, SourceEvent
 
 __all__ = [
     "MEMBER_SUBTYPES",
     "SLACKBOT_ID",
+    "MemberPage",
     "Rejected",
     "SlackPacing",
     "SlackPage",
     "SlackSource",
     "events_from_message",
+    "message_events",
     "parse_ts",
     "permalink",
     "reaction_event",
@@ -83,6 +87,16 @@ def ts_of(when: datetime) -> str:
     """The ``ts`` of a moment (for ``oldest``/``latest`` bounds)."""
     micros = (when - _EPOCH) // timedelta(microseconds=1)
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _is_ts(value: Any) -> bool:
+    return isinstance(value, str) and _TS.match(value) is not None
+
+
+def _msg_ref(channel_id: str, message: Any) -> str | None:
+    """``msg:{channel}:{ts}`` when the message has a text ``ts``, else None (known by payload)."""
+    ts = message.get("ts") if isinstance(message, Mapping) else None
+    return f"msg:{channel_id}:{clean_text(ts)[:40]}" if isinstance(ts, str) and ts else None
 
 
 def _key(ts: str) -> tuple[int, int]:
@@ -120,7 +134,13 @@ def reaction_event(
 
     ``occurred_at`` defaults to the message's time (history does not say when a reaction was
     added). ``thread_owner_key`` is the author of the message reacted to (``item_user``).
+    Raises `BadRecord` (a ValueError) when ``user`` or ``reaction`` is not a non-empty text:
+    a reaction nobody made must be quarantined, never become the member ``slack:None``.
     """
+    checked = {"user": user, "reaction": reaction, "item_user": item_user}
+    user = v.text(checked, "user", required=True)  # type: ignore[assignment]
+    reaction = v.text(checked, "reaction", required=True)  # type: ignore[assignment]
+    item_user = v.text(checked, "item_user")
     return SourceEvent(
         source=SERVICE,
         source_event_id=f"reaction:{channel_id}:{ts}:{user}:{reaction}",
@@ -140,25 +160,49 @@ def events_from_message(
 ) -> list[SourceEvent]:
     """The events of one message (history, replies or an Events API ``message`` event).
 
+    Strict form of `message_events`: raises ValueError (`BadRecord`, or `parse_ts`'s) when
+    the message or any of its reactions cannot be read; the caller quarantines it whole.
+    """
+    events, rejected = message_events(message, channel_id, channel_name, parent=parent,
+                                      bot_users=bot_users, workspace_url=workspace_url)
+    if rejected:
+        raise BadRecord(rejected[0].reason)
+    return events
+
+
+def message_events(
+    message: Any, channel_id: str, channel_name: str | None, *,
+    parent: Mapping[str, Any] | None = None, bot_users: frozenset[str] = frozenset(),
+    workspace_url: str = DEFAULT_WORKSPACE_URL,
+) -> tuple[list[SourceEvent], list[Rejected]]:
+    """The events of one message, and its reactions that cannot be read.
+
     A member's message gives ``message`` (top level) or ``reply`` (``thread_ts`` differs
     from ``ts``; title = the parent's text when ``parent`` is given), then one ``reaction``
     per user and emoji in its ``reactions``. Reactions count on any message (a member
     reacting to a bot's announcement is engaging), except reactions by bots. Raises
-    ValueError for a message that cannot be read (no ``ts``, a member message without a
-    ``user``): the caller quarantines it.
+    ValueError for a message that cannot be read (not an object, no valid ``ts``, a field
+    of the wrong type, a member message without a ``user``): the caller quarantines it. A
+    reaction entry that cannot be read (no name, a user that is not a user id) comes back
+    as a `Rejected` of its own; the message and its other reactions still count.
     """
+    message = v.record(message, "message")
     ts = message.get("ts")
     occurred = parse_ts(ts)
-    thread_ts = message.get("thread_ts")
-    is_reply = isinstance(thread_ts, str) and thread_ts != ts
-    user = message.get("user")
+    thread_ts = v.text(message, "thread_ts")
+    is_reply = thread_ts is not None and thread_ts != ts
+    user = v.text(message, "user")
+    v.text(message, "subtype")
+    reactions = v.items(message, "reactions")
+    text = v.text(message, "text") or ""
     events: list[SourceEvent] = []
+    rejected: list[Rejected] = []
     if is_member_message(message, bot_users):
-        if not isinstance(user, str) or not user:
-            raise ValueError("member message without a user")
+        if user is None:
+            raise BadRecord("member message without a user")
         if is_reply:
-            owner = message.get("parent_user_id") or (parent or {}).get("user")
-            title = (parent or {}).get("text")
+            owner = v.text(message, "parent_user_id") or _safe_text(parent, "user")
+            title = _safe_text(parent, "text")
         else:
             owner, title = user, None
         events.append(SourceEvent(
@@ -169,21 +213,37 @@ def events_from_message(
             occurred_at=occurred,
             url=permalink(channel_id, ts, thread_ts if is_reply else None, workspace_url),
             title=title,
-            text=message.get("text") or "",
+            text=text,
             category=channel_name,
             thread_owner_key=f"{SERVICE}:{owner}" if owner else None,
         ))
-    for reaction in message.get("reactions") or []:
-        name = reaction.get("name")
-        if not isinstance(name, str):
+    for reaction in reactions:
+        try:
+            reaction = v.record(reaction, "reaction")
+            name = v.text(reaction, "name", required=True)
+            reactors = v.items(reaction, "users")
+            for reactor in reactors:  # all checked before any counts: one entry, one verdict
+                if not isinstance(reactor, str) or not clean_text(reactor):
+                    raise BadRecord(f"reaction by a user that is not a user id: {v.describe(reactor)}")
+        except BadRecord as err:
+            label = reaction.get("name") if isinstance(reaction, Mapping) else None
+            ref = f"reaction:{channel_id}:{ts}:{clean_text(label)}" if isinstance(label, str) else None
+            rejected.append(Rejected(ref, f"reaction: {err}", {"channel": channel_id, "ts": ts, "reaction": reaction}))
             continue
-        for reactor in reaction.get("users") or []:
-            if isinstance(reactor, str) and reactor != SLACKBOT_ID and reactor not in bot_users:
+        for reactor in reactors:
+            if reactor != SLACKBOT_ID and reactor not in bot_users:
                 events.append(reaction_event(
-                    channel_id, channel_name, ts, reactor, name,
-                    item_user=user if isinstance(user, str) else None,
+                    channel_id, channel_name, ts, reactor, name or "", item_user=user,
                     thread_ts=thread_ts if is_reply else None, workspace_url=workspace_url))
-    return events
+    return events, rejected
+
+
+def _safe_text(obj: Mapping[str, Any] | None, key: str) -> str | None:
+    """A text of another record (the parent), None when it is missing or unreadable."""
+    try:
+        return v.text(obj, key) if isinstance(obj, Mapping) else None
+    except BadRecord:
+        return None
 
 
 # -- the source ------------------------------------------------------------------------------
@@ -272,47 +332,56 @@ class SlackSource:
         return max(1, min(self.page_size, self.pacing.messages_per_call, 999))
 
     # -- members -----------------------------------------------------------------------
-    def member_pages(self) -> Iterator[list[Member]]:
+    def member_pages(self) -> Iterator[MemberPage]:
         """Every active user with their email, ``page_size`` at a time.
 
         Deactivated users are skipped (no email, cannot be contacted); bots, apps and
         Slackbot come back with ``is_bot`` and are remembered so their messages are skipped.
         Workspace admins and owners are ``is_staff``: in a community workspace they are the
-        vendor's own people.
+        vendor's own people. A user record that cannot be read goes to ``rejected``.
         """
         cursor: str | None = None
         while True:
             body = self._call("users.list", self.client.users_list,
                               limit=min(self.page_size, 1000), cursor=cursor)
-            members = []
+            members = MemberPage()
             for user in body.get("members") or []:
-                member = self._member(user)
+                try:
+                    member = self._member(user)
+                except BadRecord as err:
+                    ref = user.get("id") if isinstance(user, Mapping) else None
+                    ref = f"user:{clean_text(ref)}" if isinstance(ref, str) and ref else None
+                    members.rejected.append(Rejected(ref, f"user: {err}", user))
+                    continue
                 if member is not None:
-                    members.append(member)
-            if members:
+                    members.members.append(member)
+            if members.members or members.rejected:
                 yield members
             cursor = _next_cursor(body)
             if not cursor:
                 return
 
-    def _member(self, user: Mapping[str, Any]) -> Member | None:
-        user_id = user.get("id")
-        if not isinstance(user_id, str) or user.get("deleted"):
+    def _member(self, user: Any) -> Member | None:
+        """A user as a `Member`, None for a deactivated one; BadRecord for a wrong type."""
+        user = v.record(user, "user")
+        user_id = v.text(user, "id", required=True) or ""
+        if v.flag(user, "deleted"):
             return None
-        profile = user.get("profile") or {}
-        is_bot = bool(user.get("is_bot") or user.get("is_app_user")) or user_id == SLACKBOT_ID
-        if is_bot:
-            self.bot_users.add(user_id)
-        return Member(
+        profile = v.record(user.get("profile") or {}, "profile")
+        is_bot = v.flag(user, "is_bot") or v.flag(user, "is_app_user") or user_id == SLACKBOT_ID
+        member = Member(
             key=f"{SERVICE}:{user_id}",
             source=SERVICE,
             external_id=user_id,
-            username=str(user.get("name") or user_id),
-            email=profile.get("email") or None,
-            name=user.get("real_name") or profile.get("real_name") or None,
-            is_staff=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+            username=v.text(user, "name") or user_id,
+            email=v.text(profile, "email"),
+            name=v.text(user, "real_name") or v.text(profile, "real_name"),
+            is_staff=v.flag(user, "is_admin") or v.flag(user, "is_owner") or v.flag(user, "is_primary_owner"),
             is_bot=is_bot,
         )
+        if is_bot:
+            self.bot_users.add(user_id)
+        return member
 
     # -- channels ----------------------------------------------------------------------
     def channel_ids(self, names: Sequence[str]) -> dict[str, str]:
@@ -329,7 +398,7 @@ class SlackSource:
                               types="public_channel,private_channel", exclude_archived=True,
                               limit=min(self.page_size, 1000), cursor=cursor)
             for channel in body.get("channels") or []:
-                if channel.get("name") in wanted:
+                if isinstance(channel, Mapping) and isinstance(channel.get("id"), str) and channel.get("name") in wanted:
                     found[channel["name"]] = channel["id"]
             cursor = _next_cursor(body)
             if not cursor or len(found) == len(set(wanted)):
@@ -371,7 +440,7 @@ class SlackSource:
                 # Already stored: only its reactions may be new.
                 self._add(page, seen, message, channel_name, channel_id, by_ts, reactions_only=True)
                 latest = message.get("latest_reply")
-                if message.get("reply_count") and isinstance(latest, str) and _key(latest) > _key(cursor):
+                if message.get("reply_count") and _is_ts(latest) and _key(latest) > _key(cursor):
                     self._add_thread(page, seen, message, channel_name, channel_id, after=cursor)
             if page.events or page.rejected:
                 yield page
@@ -400,9 +469,9 @@ class SlackSource:
                               cursor=page_cursor)
             for message in body.get("messages") or []:
                 try:
-                    parse_ts(message.get("ts"))
+                    parse_ts(v.record(message, "message").get("ts"))
                 except ValueError as err:
-                    rejected.append(Rejected(f"msg:{channel_id}:{message.get('ts')}", str(err), message))
+                    rejected.append(Rejected(_msg_ref(channel_id, message), f"message: {err}", message))
                     continue
                 messages.append(message)
             page_cursor = _next_cursor(body)
@@ -419,7 +488,8 @@ class SlackSource:
             body = self._call("conversations.replies", self.client.conversations_replies,
                               channel=channel_id, ts=thread_ts, oldest=after,
                               limit=self._message_limit, cursor=page_cursor)
-            replies.extend(m for m in body.get("messages") or [] if m.get("ts") != thread_ts)
+            replies.extend(m for m in body.get("messages") or []
+                           if not isinstance(m, Mapping) or m.get("ts") != thread_ts)
             page_cursor = _next_cursor(body)
             if not body.get("has_more") or not page_cursor:
                 return replies
@@ -433,18 +503,19 @@ class SlackSource:
         for reply in replies:
             self._add(page, seen, reply, channel_name, channel_id, {parent["ts"]: parent})
 
-    def _add(self, page: SlackPage, seen: set[str], message: dict[str, Any], channel_name: str,
+    def _add(self, page: SlackPage, seen: set[str], message: Any, channel_name: str,
              channel_id: str, parents: Mapping[str, dict[str, Any]], *,
              reactions_only: bool = False) -> None:
-        thread_ts = message.get("thread_ts")
+        thread_ts = message.get("thread_ts") if isinstance(message, Mapping) else None
         parent = parents.get(thread_ts) if isinstance(thread_ts, str) and thread_ts != message.get("ts") else None
         try:
-            events = events_from_message(message, channel_id, channel_name, parent=parent,
-                                         bot_users=self._bots,
-                                         workspace_url=self.workspace_url)
+            events, rejected = message_events(message, channel_id, channel_name, parent=parent,
+                                              bot_users=self._bots,
+                                              workspace_url=self.workspace_url)
         except ValueError as err:
-            page.rejected.append(Rejected(f"msg:{channel_id}:{message.get('ts')}", str(err), message))
+            page.rejected.append(Rejected(_msg_ref(channel_id, message), f"message: {err}", message))
             return
+        page.rejected.extend(rejected)
         for event in events:
             if reactions_only and event.kind != "reaction":
                 continue

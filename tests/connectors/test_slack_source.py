@@ -216,8 +216,8 @@ def test_malformed_message_is_rejected_not_dropped(emulator, workspace, now):
     pages = list(make_source(emulator).channel_pages("help", cid, None, now=now))
     assert [e.source_event_id for p in pages for e in p.events] == [f"msg:{cid}:1717243300.000100"]
     rejected = sorted((r.ref, r.reason) for p in pages for r in p.rejected)
-    assert rejected == [(f"msg:{cid}:1717243200.000100", "member message without a user"),
-                        (f"msg:{cid}:yesterday", "not a Slack ts: 'yesterday'")]
+    assert rejected == [(f"msg:{cid}:1717243200.000100", "message: member message without a user"),
+                        (f"msg:{cid}:yesterday", "message: not a Slack ts: 'yesterday'")]
 
 
 # -- incremental syncs and resume ----------------------------------------------------------
