@@ -254,6 +254,8 @@ class Emulator:
     """Base class: subclasses register routes and supply their service's error formats."""
 
     service = "emulator"
+    #: Port ``start`` binds; 0 = any free port. Set it before ``start`` for a fixed address.
+    listen_port: int = 0
 
     def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self.tls = tls
@@ -266,10 +268,10 @@ class Emulator:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Self:
-        """Bind an ephemeral port on 127.0.0.1 and serve from a daemon thread."""
+        """Bind ``listen_port`` (0: an ephemeral one) on 127.0.0.1 and serve from a daemon thread."""
         if self._server is not None:
             return self
-        server = _Server(("127.0.0.1", 0), _HTTPHandler)
+        server = _Server(("127.0.0.1", self.listen_port), _HTTPHandler)
         server.emulator = self
         if self.tls is not None:
             # Handshake lazily, in the connection's own thread: a client that stalls or
