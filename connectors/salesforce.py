@@ -1,10 +1,15 @@
 """Salesforce as the CRM, through simple-salesforce.
 
-Reads are page generators over SOQL, incremental on ``SystemModstamp``: each takes
-``since`` (the previous high-water mark, None for everything) and yields :class:`Page`
-objects — the page's records plus the highest ``SystemModstamp`` seen so far, which the
-flow stores as the next ``since`` once the page is committed. Pages follow
-``nextRecordsUrl`` (``query_more``), so a page is one API request (up to 2,000 records).
+Reads are page generators over SOQL, incremental on ``(SystemModstamp, Id)``: each takes
+``since`` (a :class:`Watermark` from the previous read, None for everything) and yields
+:class:`Page` objects — the page's records plus ``position``, the watermark of its last
+record, which the flow stores (``Watermark.encode``) as the next ``since`` once the page is
+committed. ``SystemModstamp`` has whole-second resolution and a bulk load or a collection
+update gives hundreds of records the same second, so the stamp alone is no cursor: a read
+stopped part-way through a second (the daily request limit) would skip the rest of that
+second on ``SystemModstamp > since``. Ordering by ``SystemModstamp, Id`` and resuming after
+``(stamp, Id)`` loses nothing and repeats nothing. Pages follow ``nextRecordsUrl``
+(``query_more``), so a page is one API request (up to 2,000 records).
 Every SOQL text is built with ``simple_salesforce.format_soql``: values are quoted and
 escaped (``o'brien@example.com`` is a valid email), datetimes rendered in UTC.
 
@@ -51,7 +56,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timezone
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 from simple_salesforce import Salesforce, format_soql
@@ -82,6 +87,7 @@ __all__ = [
     "RequestLimitExceeded",
     "SalesforceCrm",
     "SERVICE",
+    "Watermark",
 ]
 
 COLLECTION_SIZE = 200
@@ -92,11 +98,44 @@ _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
 R = TypeVar("R")
 
 
+class Watermark(NamedTuple):
+    """Where a read got to: the last record's ``SystemModstamp`` and ``Id``.
+
+    The next read asks for ``SystemModstamp > stamp OR (SystemModstamp = stamp AND Id > id)``.
+    An empty ``id`` means "from the start of that second": what a cursor stored before the
+    ``Id`` tie-breaker decodes to, so the second it stopped in is read again (the writes
+    are idempotent) and whatever the old stamp-only cursor skipped there is picked up.
+    """
+
+    stamp: datetime
+    id: str = ""
+
+    def encode(self) -> str:
+        """``2025-06-01T12:00:00+00:00 003Dx0000000001AAA`` (a stamp alone when no id)."""
+        text = self.stamp.astimezone(timezone.utc).isoformat()
+        return f"{text} {self.id}" if self.id else text
+
+    @classmethod
+    def decode(cls, text: str) -> Watermark:
+        """The inverse of `encode`; also reads a plain ISO timestamp (the old cursor format)."""
+        stamp, _, record_id = text.strip().partition(" ")
+        parsed = datetime.fromisoformat(stamp)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return cls(parsed, record_id.strip())
+
+
+#: Where a read starts: after a `Watermark`, after a second (datetime), or from the start.
+Since: TypeAlias = "Watermark | datetime | None"
+
+
 class Page(NamedTuple, Generic[R]):
-    """One page of a read: its records and the high-water ``SystemModstamp`` so far."""
+    """One page of a read: its records, the highest ``SystemModstamp`` so far, and the
+    position to resume after (the watermark of the page's last record)."""
 
     records: list[R]
     high_water: datetime | None
+    position: Watermark | None = None
 
 
 class CampaignMemberEvent(NamedTuple):
@@ -163,45 +202,59 @@ class SalesforceCrm:
         return (usage.used, usage.total) if usage is not None else None
 
     # -- reads -----------------------------------------------------------------------------
-    def _soql(self, sobject: str, fields: Iterable[str | None], since: datetime | None,
+    def _soql(self, sobject: str, fields: Iterable[str | None], since: Since,
               where: str | None = None) -> str:
-        """``SELECT … FROM sobject [WHERE … SystemModstamp > since] ORDER BY SystemModstamp``."""
-        if since is not None and since.tzinfo is None:
+        """``SELECT … FROM sobject [WHERE … after since] ORDER BY SystemModstamp, Id``.
+
+        ``since`` as a `Watermark` resumes after that record; a bare datetime means
+        "changed after that second" (``SystemModstamp > since``).
+        """
+        stamp = since.stamp if isinstance(since, Watermark) else since
+        if stamp is not None and stamp.tzinfo is None:
             raise ValueError("since must be timezone-aware")
-        chosen = list(dict.fromkeys(f for f in (*fields, "SystemModstamp") if f))
-        conditions = [where] if where else []
-        if since is not None:
+        chosen = list(dict.fromkeys(f for f in (*fields, "SystemModstamp", "Id") if f))
+        conditions = [f"({where})"] if where else []
+        if isinstance(since, Watermark):
+            conditions.append(format_soql(
+                "(SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > {id}))",
+                stamp=since.stamp, id=since.id))
+        elif since is not None:
             conditions.append(format_soql("SystemModstamp > {}", since))
         return format_soql(
-            "SELECT {:literal} FROM {:literal}{:literal} ORDER BY SystemModstamp ASC",
+            "SELECT {:literal} FROM {:literal}{:literal} ORDER BY SystemModstamp ASC, Id ASC",
             ", ".join(chosen), sobject,
             " WHERE " + " AND ".join(conditions) if conditions else "",
         )
 
     def _pages(
-        self, soql: str, since: datetime | None, convert: Callable[[dict[str, Any]], R]
+        self, soql: str, since: Since, convert: Callable[[dict[str, Any]], R]
     ) -> Iterator[Page[R]]:
-        high = since
+        position = since if isinstance(since, Watermark) else None
+        high = since.stamp if isinstance(since, Watermark) else since
         result = self._call(self.client.query, soql)
         while True:
             records = list(result.get("records") or [])
             for record in records:
                 stamp = _parse_datetime(record.get("SystemModstamp"))
-                if stamp is not None and (high is None or stamp > high):
+                if stamp is None:
+                    continue
+                if high is None or stamp > high:
                     high = stamp
-            yield Page([convert(r) for r in records], high)
+                # Rows come in (SystemModstamp, Id) order: the last one is the position.
+                position = Watermark(stamp, str(record.get("Id") or ""))
+            yield Page([convert(r) for r in records], high, position)
             next_url = result.get("nextRecordsUrl")
             if result.get("done", True) or not next_url:
                 return
             result = self._call(self.client.query_more, next_url, identifier_is_url=True)
 
-    def owner_pages(self, since: datetime | None = None) -> Iterator[Page[CrmOwner]]:
+    def owner_pages(self, since: Since = None) -> Iterator[Page[CrmOwner]]:
         """Users (the owners of accounts, who receive alerts)."""
         soql = self._soql("User", ("Id", "Email", "Name"), since)
         return self._pages(soql, since, lambda u: CrmOwner(
             id=u["Id"], email=u.get("Email") or None, name=u.get("Name") or None))
 
-    def account_pages(self, since: datetime | None = None) -> Iterator[Page[CrmAccount]]:
+    def account_pages(self, since: Since = None) -> Iterator[Page[CrmAccount]]:
         """Accounts changed after ``since``; the domain comes from ``Website``."""
         fields = ("Id", "Name", "Website", "OwnerId", self.plan_field, self.value_field)
         return self._pages(self._soql("Account", fields, since), since, self._account)
@@ -219,7 +272,7 @@ class SalesforceCrm:
     def _contact_fields(self) -> tuple[str | None, ...]:
         return ("Id", "Email", "AccountId", "FirstName", "LastName", self.sso_field)
 
-    def contact_pages(self, since: datetime | None = None) -> Iterator[Page[CrmContact]]:
+    def contact_pages(self, since: Since = None) -> Iterator[Page[CrmContact]]:
         """Contacts changed after ``since``, with their account."""
         return self._pages(self._soql("Contact", self._contact_fields(), since), since,
                            self._contact)
@@ -241,7 +294,7 @@ class SalesforceCrm:
         records = self._call(self.client.query, soql).get("records") or []
         return self._contact(records[0]) if records else None
 
-    def opportunity_pages(self, since: datetime | None = None) -> Iterator[Page[CrmOpportunity]]:
+    def opportunity_pages(self, since: Since = None) -> Iterator[Page[CrmOpportunity]]:
         """Opportunities changed after ``since``; a won one is an upgrade for attribution."""
         fields = ("Id", "AccountId", "Name", "StageName", "Amount", "CloseDate", "IsWon",
                   self.influenced_field)
@@ -260,7 +313,7 @@ class SalesforceCrm:
         )
 
     def campaign_member_events(
-        self, since: datetime | None = None
+        self, since: Since = None
     ) -> Iterator[Page[CampaignMemberEvent]]:
         """Campaign memberships of contacts (webinar registrations and attendance).
 

@@ -242,7 +242,7 @@ class SalesforceEmulator(Emulator):
         return response
 
     def dispatch(self, request: Request) -> Response:
-        with self.data.lock:
+        with self.data.request():
             try:
                 response = super().dispatch(request)
             except SalesforceApiError as exc:

@@ -7,14 +7,20 @@ CampaignMembers, and Tasks (empty until the connector writes some). One extra co
 an apostrophe in its email (``o'brien@…``) so SOQL escaping is exercised.
 
 Records are plain dicts keyed by API field name, datetimes rendered the way the REST API
-renders them (``2025-06-01T12:00:00.000+0000``). Every write stamps ``SystemModstamp`` from
-a clock that starts at ``community.now`` and ticks one second per write, so a record
-written during a test is always newer than everything generated.
+renders them (``2025-06-01T12:00:00.000+0000``). ``SystemModstamp`` has whole-second
+resolution and, as in a real org, many records share a second: every contact was last
+touched by one bulk update (the second the newest contact was created), the members of a
+campaign were loaded together, and all records one API request writes (a collection of
+200) get the same stamp. The write clock starts at ``community.now`` and ticks one second
+per request that writes, so a record written during a test is newer than everything
+generated.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -96,6 +102,8 @@ class SalesforceData:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in FIELDS}
         self._counters = {name: 0 for name in FIELDS}
         self._clock = community.now
+        self._request_stamp: str | None = None
+        self._in_request = False
         self.user_of_owner: dict[str, str] = {}
         self.account_of_company: dict[str, str] = {}
         self.contact_of_person: dict[int, str] = {}
@@ -130,6 +138,7 @@ class SalesforceData:
                     "LastName": last or first, "Name": person.name,
                     "OwnerId": self.objects["Account"][account]["OwnerId"] if account else None})
                 self.contact_of_person[person.id] = cid
+            self._bulk_touch("Contact")
             if c.companies:
                 company = c.companies[0]
                 account = self.account_of_company[company.id]
@@ -174,12 +183,37 @@ class SalesforceData:
                                       "SystemModstamp": stamp, "IsDeleted": False, **fields}
         return rid
 
+    def _bulk_touch(self, sobject: str) -> None:
+        """One bulk update of every record of ``sobject``: they all share its second."""
+        records = self.objects[sobject].values()
+        if records:
+            stamp = max(r["CreatedDate"] for r in records)
+            for record in records:
+                record["LastModifiedDate"] = record["SystemModstamp"] = stamp
+
     # -- the org at run time ---------------------------------------------------------------
     def tick(self) -> str:
         """The next write time (one second after the previous), rendered."""
         with self.lock:
             self._clock += timedelta(seconds=1)
             return sf_datetime(self._clock)
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """One API request: every record it writes gets the same ``SystemModstamp``."""
+        with self.lock:
+            self._in_request, self._request_stamp = True, None
+            try:
+                yield
+            finally:
+                self._in_request, self._request_stamp = False, None
+
+    def _write_stamp(self) -> str:
+        if not self._in_request:
+            return self.tick()
+        if self._request_stamp is None:
+            self._request_stamp = self.tick()
+        return self._request_stamp
 
     def get(self, sobject: str, rid: str) -> dict[str, Any] | None:
         return self.objects.get(sobject, {}).get(rid)
@@ -189,7 +223,7 @@ class SalesforceData:
         with self.lock:
             self._counters[sobject] += 1
             rid = _sf_id(ID_PREFIXES[sobject], self._counters[sobject])
-            stamp = self.tick()
+            stamp = self._write_stamp()
             record = {name: None for name in FIELDS[sobject]}
             record.update({"Id": rid, "CreatedDate": stamp, "LastModifiedDate": stamp,
                            "SystemModstamp": stamp, "IsDeleted": False, **fields})
@@ -200,7 +234,7 @@ class SalesforceData:
         """Change a record now (bumps SystemModstamp); KeyError when it does not exist."""
         with self.lock:
             record = self.objects[sobject][rid]
-            stamp = self.tick()
+            stamp = self._write_stamp()
             record.update(fields)
             record["LastModifiedDate"] = record["SystemModstamp"] = stamp
             return record

@@ -8,7 +8,7 @@ from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from connectors.blocks import SalesforceCredentials
 from connectors.errors import AuthError, ConfigurationError, InvalidRequestError, NotFoundError
 from connectors.retry import RetryPolicy
-from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, domain_of
+from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, Watermark, domain_of
 from connectors.testing import SalesforceEmulator
 
 
@@ -53,19 +53,69 @@ def test_reads_every_object_across_pages(salesforce, community):
     assert any("/query/01g" in r.path for r in salesforce.requests)
 
 
-def test_high_water_mark_is_monotonic_and_incremental_reads_see_only_newer(salesforce):
+def test_positions_are_monotonic_and_incremental_reads_see_only_newer(salesforce):
     c = crm(salesforce)
     pages = list(c.contact_pages())
-    marks = [p.high_water for p in pages]
-    assert marks == sorted(marks) and marks[-1] is not None
-    assert list(c.contact_pages(since=marks[-1]))[0].records == []
+    positions = [p.position for p in pages]
+    assert positions == sorted(positions) and positions[-1] is not None
+    assert [p.high_water for p in pages] == [p.stamp for p in positions]
+    assert list(c.contact_pages(since=positions[-1]))[0].records == []
     changed = salesforce.records("Contact")[3]["Id"]
     salesforce.touch("Contact", changed, LastName="Renamed")
-    [page] = list(c.contact_pages(since=marks[-1]))
+    [page] = list(c.contact_pages(since=positions[-1]))
     assert [x.id for x in page.records] == [changed] and page.records[0].name.endswith("Renamed")
-    assert page.high_water > marks[-1]
+    assert page.position == Watermark(page.high_water, changed) and page.high_water > positions[-1].stamp
     soql = salesforce.queries()[-1]
-    assert "SystemModstamp > " in soql and soql.endswith("ORDER BY SystemModstamp ASC")
+    assert "(SystemModstamp > " in soql and " AND Id > '" in soql
+    assert soql.endswith("ORDER BY SystemModstamp ASC, Id ASC")
+    # a bare datetime still means "changed after that second"
+    [page] = list(c.contact_pages(since=positions[-1].stamp))
+    assert [x.id for x in page.records] == [changed]
+
+
+def test_many_records_share_a_second_like_a_bulk_loaded_org(salesforce):
+    for sobject in ("Contact", "CampaignMember"):
+        rows = salesforce.records(sobject)
+        assert len({r["SystemModstamp"] for r in rows}) <= len(rows) / 10, sobject
+    # one collection update = one transaction = one stamp for all its records
+    accounts = [a["Id"] for a in salesforce.records("Account")[:30]]
+    crm(salesforce).write_account_scores([(a, 1.0, "intent", None) for a in accounts])
+    assert len({salesforce.data.get("Account", a)["SystemModstamp"] for a in accounts}) == 1
+
+
+def test_request_limit_mid_second_resumes_losing_nothing_and_reading_nothing_twice(salesforce):
+    members = salesforce.records("CampaignMember")
+    assert len(members) > 3 * 7 and len({m["SystemModstamp"] for m in members}) == 2
+    c = crm(salesforce)
+    # the org's daily allowance runs out after two pages (7 records each), inside one second
+    salesforce.faults.add(path="/services/data/v59.0/query", status=403, after=2)
+    read: list[str] = []
+    position = None
+    with pytest.raises(RequestLimitExceeded):
+        for page in c.campaign_member_events():
+            read += [r.event.source_event_id for r in page.records]
+            position = page.position
+    assert len(read) == 14 and position is not None
+    stored = position.encode()  # what the flow keeps between runs
+    assert stored.endswith(" " + position.id)
+    read += [r.event.source_event_id for page in c.campaign_member_events(Watermark.decode(stored))
+             for r in page.records]
+    assert len(read) == len(set(read))  # nothing twice
+    assert sorted(read) == sorted(f"campaign_member:{m['Id']}" for m in members)  # nothing lost
+
+
+def test_an_old_stamp_only_cursor_rereads_its_second_and_loses_nothing(salesforce):
+    members = salesforce.records("CampaignMember")
+    c = crm(salesforce)
+    first = next(c.campaign_member_events())
+    old_cursor = first.high_water.isoformat()  # the format stored before the Id tie-breaker
+    legacy = Watermark.decode(old_cursor)
+    assert legacy == Watermark(first.high_water, "")
+    read = {r.event.source_event_id for page in c.campaign_member_events(legacy) for r in page.records}
+    # the whole boundary second is read again (the saves are idempotent), nothing after it is lost
+    assert {r.event.source_event_id for r in first.records} <= read
+    assert read | {r.event.source_event_id for r in first.records} == {
+        f"campaign_member:{m['Id']}" for m in members}
 
 
 def test_campaign_members_become_webinar_events(salesforce):
