@@ -21,11 +21,16 @@ How entries match:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["ClassificationRules"]
+__all__ = ["MAX_ENTRIES", "MAX_ENTRY_LENGTH", "ClassificationRules"]
 
 _Terms = tuple[str, ...]
+
+#: Longest entry: a phrase or a place name, not a paragraph.
+MAX_ENTRY_LENGTH = 200
+#: Most entries in one list; every entry is matched against every event.
+MAX_ENTRIES = 1000
 
 
 class ClassificationRules(BaseModel):
@@ -188,14 +193,24 @@ class ClassificationRules(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _clean_terms(cls, value: object) -> object:
+    def _clean_terms(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, tuple):
             return value
+        if len(value) > MAX_ENTRIES:
+            raise ValueError(
+                f"{info.field_name} has {len(value)} entries; use at most {MAX_ENTRIES} "
+                "(a trailing * covers many endings with one entry)"
+            )
         cleaned = tuple(" ".join(term.split()) for term in value)
         for term in cleaned:
             if not any(ch.isalnum() for ch in term):
                 raise ValueError(
                     f"entry {term!r} has no letter or digit: an empty entry (or a lone '*') "
                     "would match everything; remove it"
+                )
+            if len(term) > MAX_ENTRY_LENGTH:
+                raise ValueError(
+                    f"{info.field_name}: entry {term[:40]!r}… is {len(term)} characters long; "
+                    f"use at most {MAX_ENTRY_LENGTH} (a word, phrase or name)"
                 )
         return cleaned

@@ -2,6 +2,9 @@
 
 Every number is a default of PRODUCT.md that a community manager can change. The model
 validates itself so a bad edit fails with a message that names the field and the fix.
+Every number has finite, sane bounds (points up to `MAX_POINTS`, day windows and half-lives
+up to `MAX_DAYS`, scores up to `MAX_SCORE`), so a typo such as ``1e308`` or ``inf`` fails
+here, naming the field, instead of as a bare OverflowError deep inside a sync.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
@@ -22,6 +26,9 @@ from pydantic import (
 from scoring.records import ACTIVITY_TYPES, TIERS
 
 __all__ = [
+    "MAX_DAYS",
+    "MAX_POINTS",
+    "MAX_SCORE",
     "DEFAULT_STEPS",
     "DEFAULT_TIER_FLOORS",
     "DEFAULT_WEIGHTS",
@@ -31,6 +38,52 @@ __all__ = [
     "SeasonalBaseline",
     "StepMultiplier",
 ]
+
+
+#: Longest day window, half-life or streak: ten years of history is more than any sync reads.
+MAX_DAYS = 3650
+#: Most points one activity can be worth.
+MAX_POINTS = 1e6
+#: Highest tier floor or score threshold: far above any real score, far below overflow.
+MAX_SCORE = 1e9
+#: Most activities of one type that can count per member per day.
+MAX_DAILY_CAP = 100_000
+#: Largest multiplier or seasonal factor.
+MAX_FACTOR = 100.0
+#: Smallest seasonal factor (thresholds are divided by it).
+MIN_FACTOR = 0.01
+#: Largest member count or weekly play capacity.
+MAX_MEMBERS = 100_000
+
+
+def _within(
+    value: object, handler: ValidatorFunctionWrapHandler, minimum: float, message: str,
+    *, maximum: float = math.inf, above: bool = False,
+) -> float:
+    """The number ``handler`` parses from ``value`` if finite and in range; else ``message``.
+
+    The range is ``minimum <= x <= maximum`` (``minimum < x`` when ``above``).
+    """
+    try:
+        checked = handler(value)
+    except ValidationError:
+        checked = math.nan
+    if (not math.isfinite(checked) or checked < minimum or (above and checked == minimum)
+            or checked > maximum):
+        raise ValueError(message)
+    return checked
+
+
+def _at_least(value: object, handler: ValidatorFunctionWrapHandler, minimum: float, message: str) -> float:
+    """The number ``handler`` parses from ``value`` if finite and >= ``minimum``; else ``message``."""
+    return _within(value, handler, minimum, message)
+
+
+def _range_message(name: str, value: object, minimum: float, maximum: float, above: bool, unit: str,
+                   example: str) -> str:
+    low = f"> {minimum:g}" if above else f">= {minimum:g}"
+    return (f"{name} must be a finite number of {unit} {low} and <= {maximum:g}, got {value!r}; "
+            f"use {example}")
 
 
 class ActivityWeight(BaseModel):
@@ -45,25 +98,28 @@ class ActivityWeight(BaseModel):
         description="At most this many activities of this type count per member per day (anti-gaming).",
     )
 
-    @field_validator("points")
+    @field_validator("points", mode="wrap")
     @classmethod
-    def _finite_points(cls, value: float) -> float:
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(
-                f"points must be a finite number >= 0, got {value!r}; "
-                "use 0 for an activity type that should count nothing"
-            )
-        return value
+    def _finite_points(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
+        return _within(value, handler, 0, f"points must be a finite number >= 0 and <= {MAX_POINTS:g}, "
+                       f"got {value!r}; use 0 for an activity type that should count nothing",
+                       maximum=MAX_POINTS)
 
-    @field_validator("half_life_days")
+    @field_validator("half_life_days", mode="wrap")
     @classmethod
-    def _positive_half_life(cls, value: float) -> float:
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(
-                f"half_life_days must be a finite number of days > 0, got {value!r}; "
-                "use a large half-life for points that should barely fade"
-            )
-        return value
+    def _positive_half_life(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
+        return _within(value, handler, 0, f"half_life_days must be a finite number of days > 0 and <= "
+                       f"{MAX_DAYS}, got {value!r}; use a large half-life (up to {MAX_DAYS}) for points "
+                       "that should barely fade, or decay_mode: step for points that never fade",
+                       maximum=MAX_DAYS, above=True)
+
+    @field_validator("daily_cap", mode="wrap")
+    @classmethod
+    def _sane_cap(cls, value: object, handler: ValidatorFunctionWrapHandler) -> int | None:
+        if value is None:
+            return None
+        return int(_within(value, handler, 1, f"daily_cap must be a whole number >= 1 and <= {MAX_DAILY_CAP}, "
+                           f"got {value!r}; use null for no cap", maximum=MAX_DAILY_CAP))
 
 
 DEFAULT_WEIGHTS: dict[str, ActivityWeight] = {
@@ -101,31 +157,27 @@ DEFAULT_STEPS: tuple[StepMultiplier, ...] = (
 )
 
 
-def _at_least(value: object, handler: ValidatorFunctionWrapHandler, minimum: float, message: str) -> float:
-    """The number ``handler`` parses from ``value`` if finite and >= ``minimum``; else ``message``."""
-    try:
-        checked = handler(value)
-    except ValidationError:
-        checked = math.nan
-    if not math.isfinite(checked) or checked < minimum:
-        raise ValueError(message)
-    return checked
-
-
 class BreadthMultiplier(BaseModel):
     """Optional boost for accounts where several members are active at once."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = Field(default=False, description="Apply the multiplier.")
-    min_active_members: int = Field(default=3, ge=2, description="Members with a score >= 1 needed.")
-    multiplier: float = Field(default=1.25, ge=1, description="Account score multiplier when reached.")
+    min_active_members: int = Field(default=3, ge=2, le=MAX_MEMBERS, description="Members with a score >= 1 needed.")
+    multiplier: float = Field(default=1.25, ge=1, le=MAX_FACTOR, description="Account score multiplier when reached.")
 
     @field_validator("multiplier", mode="wrap")
     @classmethod
     def _boost_not_penalty(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
-        return _at_least(value, handler, 1, f"breadth multiplier must be a finite number >= 1, got {value!r}; "
-                         "use 1 for no boost (or set enabled: false)")
+        return _within(value, handler, 1, f"breadth multiplier must be a finite number >= 1 and <= "
+                       f"{MAX_FACTOR:g}, got {value!r}; use 1 for no boost (or set enabled: false)",
+                       maximum=MAX_FACTOR)
+
+    @field_validator("min_active_members", mode="wrap")
+    @classmethod
+    def _sane_members(cls, value: object, handler: ValidatorFunctionWrapHandler) -> int:
+        return int(_within(value, handler, 2, f"breadth min_active_members must be a whole number >= 2 and "
+                           f"<= {MAX_MEMBERS}, got {value!r}; use e.g. 3", maximum=MAX_MEMBERS))
 
 
 class SeasonalBaseline(BaseModel):
@@ -134,20 +186,44 @@ class SeasonalBaseline(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = Field(default=True, description="Scale churn and velocity thresholds.")
-    trailing_days: float = Field(default=90, gt=0, description="Window of recent activity compared.")
-    min_factor: float = Field(default=0.5, gt=0, description="Lowest threshold scale.")
-    max_factor: float = Field(default=1.5, gt=0, description="Highest threshold scale.")
+    trailing_days: float = Field(default=90, gt=0, le=MAX_DAYS, description="Window of recent activity compared.")
+    min_factor: float = Field(default=0.5, ge=MIN_FACTOR, le=MAX_FACTOR, description="Lowest threshold scale.")
+    max_factor: float = Field(default=1.5, ge=MIN_FACTOR, le=MAX_FACTOR, description="Highest threshold scale.")
+
+    @field_validator("trailing_days", mode="wrap")
+    @classmethod
+    def _sane_window(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
+        return _within(value, handler, 0, _range_message("seasonal trailing_days", value, 0, MAX_DAYS, True,
+                                                         "days", "e.g. 90"), maximum=MAX_DAYS, above=True)
+
+    @field_validator("min_factor", "max_factor", mode="wrap")
+    @classmethod
+    def _sane_factor(cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> float:
+        return _within(value, handler, MIN_FACTOR, f"seasonal {info.field_name} must be a finite number "
+                       f">= {MIN_FACTOR:g} and <= {MAX_FACTOR:g}, got {value!r}; use e.g. 0.5 and 1.5",
+                       maximum=MAX_FACTOR)
 
     @model_validator(mode="after")
     def _ordered_factors(self) -> Self:
-        if not (math.isfinite(self.min_factor) and math.isfinite(self.max_factor)):
-            raise ValueError("seasonal min_factor and max_factor must be finite numbers > 0")
         if self.min_factor > self.max_factor:
             raise ValueError(
                 f"seasonal min_factor ({self.min_factor:g}) is larger than max_factor "
                 f"({self.max_factor:g}); lower min_factor or raise max_factor (e.g. 0.5 and 1.5)"
             )
         return self
+
+
+#: Bounds of the model's top-level numbers: (minimum, maximum, minimum excluded, unit, example).
+_BOUNDS: dict[str, tuple[float, float, bool, str, str]] = {
+    "recency_days": (0, MAX_DAYS, True, "days", "e.g. 14"),
+    "velocity_window_days": (0, MAX_DAYS, True, "days", "e.g. 14"),
+    "reemergence_gap_days": (0, MAX_DAYS, True, "days", "e.g. 60"),
+    "churn_window_days": (0, MAX_DAYS, True, "days", "e.g. 30"),
+    "champion_streak_days": (1, MAX_DAYS, False, "whole days", "e.g. 30"),
+    "fast_rising_points": (0, MAX_SCORE, True, "points", "e.g. 30"),
+    "churn_drop_points": (0, MAX_SCORE, True, "points", "e.g. 40"),
+    "capacity_per_owner_per_week": (1, MAX_MEMBERS, False, "plays", "e.g. 20"),
+}
 
 
 class ScoringModel(BaseModel):
@@ -172,28 +248,43 @@ class ScoringModel(BaseModel):
         default=DEFAULT_STEPS, description="Steps of the step decay mode, by increasing max_days."
     )
     hysteresis_points: float = Field(
-        default=5, ge=0, description="A downgrade needs the score this far below the tier's floor."
+        default=5, ge=0, le=MAX_SCORE, description="A downgrade needs the score this far below the tier's floor."
     )
     breadth: BreadthMultiplier = Field(default_factory=BreadthMultiplier, description="Account breadth boost.")
     recency_days: float = Field(
-        default=14, gt=0, description="Intent outreach only if the account was active this recently."
+        default=14, gt=0, le=MAX_DAYS, description="Intent outreach only if the account was active this recently."
     )
-    velocity_window_days: float = Field(default=14, gt=0, description="Window of the score-increase rate.")
+    velocity_window_days: float = Field(
+        default=14, gt=0, le=MAX_DAYS, description="Window of the score-increase rate."
+    )
     fast_rising_points: float = Field(
-        default=30, gt=0, description="An account gaining this many points within the velocity window is fast-rising."
+        default=30, gt=0, le=MAX_SCORE,
+        description="An account gaining this many points within the velocity window is fast-rising.",
     )
     reemergence_gap_days: float = Field(
-        default=60, gt=0, description="A member silent this long who is active again has re-emerged."
+        default=60, gt=0, le=MAX_DAYS, description="A member silent this long who is active again has re-emerged."
     )
-    churn_drop_points: float = Field(default=40, gt=0, description="An account score drop this large (within churn_window_days) is a churn risk.")
-    churn_window_days: float = Field(default=30, gt=0, description="Window in which the churn drop is measured.")
+    churn_drop_points: float = Field(
+        default=40, gt=0, le=MAX_SCORE,
+        description="An account score drop this large (within churn_window_days) is a churn risk.",
+    )
+    churn_window_days: float = Field(
+        default=30, gt=0, le=MAX_DAYS, description="Window in which the churn drop is measured."
+    )
     champion_streak_days: int = Field(
-        default=30, ge=1, description="A member at Intent every day this long is a champion."
+        default=30, ge=1, le=MAX_DAYS, description="A member at Intent every day this long is a champion."
     )
     seasonal: SeasonalBaseline = Field(default_factory=SeasonalBaseline, description="Seasonal baseline.")
     capacity_per_owner_per_week: int = Field(
-        default=20, ge=1, description="At most this many plays per owner per week, by priority."
+        default=20, ge=1, le=MAX_MEMBERS, description="At most this many plays per owner per week, by priority."
     )
+
+    @field_validator(*_BOUNDS, mode="wrap")
+    @classmethod
+    def _bounded(cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> float:
+        minimum, maximum, above, unit, example = _BOUNDS[info.field_name]
+        message = _range_message(info.field_name, value, minimum, maximum, above, unit, example)
+        return _within(value, handler, minimum, message, maximum=maximum, above=above)
 
     @field_validator("weights")
     @classmethod
@@ -202,6 +293,16 @@ class ScoringModel(BaseModel):
         if unknown:
             raise ValueError(
                 f"weights: unknown activity type(s) {unknown}; use one of {list(ACTIVITY_TYPES)}"
+            )
+        if not weights:
+            raise ValueError(
+                "weights is empty, so every score would be 0; list the activity types that count "
+                "(leave weights out to use the defaults)"
+            )
+        if not any(w.points > 0 for w in weights.values()):
+            raise ValueError(
+                "weights: no activity type is worth any points, so every score would be 0; "
+                "give at least one type points > 0 (e.g. reply: {points: 3, half_life_days: 7})"
             )
         return weights
 
@@ -216,10 +317,10 @@ class ScoringModel(BaseModel):
                     f"step_multipliers: step {i + 1} has max_days null but is not the last step; "
                     "only the last step may be unbounded, move it to the end"
                 )
-            if step.max_days is not None and not (math.isfinite(step.max_days) and step.max_days > 0):
+            if step.max_days is not None and not (math.isfinite(step.max_days) and 0 < step.max_days <= MAX_DAYS):
                 raise ValueError(
                     f"step_multipliers: step {i + 1} has max_days {step.max_days!r}; "
-                    "use a finite number of days > 0 (or null for the last step)"
+                    f"use a finite number of days > 0 and <= {MAX_DAYS} (or null for the last step)"
                 )
         for i, (a, b) in enumerate(zip(steps, steps[1:]), start=1):
             if a.max_days is not None and b.max_days is not None and b.max_days <= a.max_days:
@@ -246,8 +347,9 @@ class ScoringModel(BaseModel):
         if set(self.tier_floors) != set(TIERS):
             raise ValueError(f"tier_floors must name exactly the tiers {list(TIERS)}")
         floors = [self.tier_floors[t] for t in TIERS]
-        if any(not math.isfinite(f) for f in floors):
-            raise ValueError("tier_floors must be finite numbers")
+        if any(not math.isfinite(f) or f > MAX_SCORE for f in floors):
+            raise ValueError(f"tier_floors must be finite numbers <= {MAX_SCORE:g}, got {dict(zip(TIERS, floors))}; "
+                             "use e.g. awareness 1, consideration 40, intent 75")
         if floors[0] <= 0 or floors != sorted(floors) or len(set(floors)) != len(floors):
             raise ValueError(
                 "tier_floors overlap: they must be > 0 and strictly increasing "

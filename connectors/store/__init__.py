@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .engine import default_database_url
 from .errors import StoreError
-from .ledger import LedgerEntry
+from .ledger import LedgerClaim, LedgerEntry
 from .quarantine import QuarantineEntry
 from .store import Store
 
-__all__ = ["LedgerEntry", "QuarantineEntry", "Store", "StoreError", "default_database_url"]
+__all__ = ["LedgerClaim", "LedgerEntry", "QuarantineEntry", "Store", "StoreError", "default_database_url"]

@@ -1,10 +1,29 @@
 """The action ledger: every external action is written here before it is attempted.
 
-This is what makes "nothing twice" hold across crashes and concurrent runs: an action's
-deterministic key is inserted as ``pending`` first (insert-or-skip, so two runs racing on
-the same key both end up reading the one stored row), then marked ``done`` with the
-external id or ``failed`` with the error. The next run skips what is done and knows what
-was left pending.
+This is what makes "nothing twice" hold across crashes and concurrent runs:
+
+1. ``begin``: an action's deterministic key is inserted as ``pending`` (insert-or-skip, so
+   two runs racing on the same key both end up reading the one stored row).
+2. ``claim``: before performing it, a run takes the entry with one conditional UPDATE
+   (``pending``/``failed``/expired ``in_flight`` -> ``in_flight``, with its owner id and a
+   lease). The database lets exactly one UPDATE change the row - SQLite serialises writers,
+   PostgreSQL re-checks the WHERE clause on the row a concurrent transaction committed - so
+   only the run whose UPDATE counted a row performs the action. A crashed run's claim runs
+   out with its lease; the run taking it over is told (`LedgerClaim.taken_over`) so it
+   looks for the action on the service before doing it again.
+3. ``mark_done`` / ``mark_failed`` record the outcome and release the claim:
+
+   - *done* is a fact about the outside world, so it is accepted from the holder and from
+     a run whose lease ran out meanwhile - unless the entry is done already (the first
+     external id stays). Refusing it would only hide an action that happened.
+   - *failed* is accepted only from the current holder: a run whose lease expired must not
+     turn an entry that another run has since taken over (or finished) back into a failure.
+
+   Called without an owner (tools, tests), both write unconditionally, as before claims.
+
+Leases assume the clocks of the hosts sharing a database agree to well within the lease,
+and that one action (with its retries) ends within it; the default lease in
+`playbooks.execute` is far longer than the retry policy's worst case.
 """
 
 from __future__ import annotations
@@ -13,14 +32,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, and_, not_, or_, select, update
 
 from .dml import insert_ignore
 from .errors import StoreError
 from .rows import from_row
 from .tables import LEDGER_STATUSES, action_ledger
 
-__all__ = ["LedgerEntry", "begin", "done_keys", "entries", "entry", "mark_done", "mark_failed"]
+__all__ = [
+    "LedgerClaim",
+    "LedgerEntry",
+    "begin",
+    "claim",
+    "done_keys",
+    "entries",
+    "entry",
+    "mark_done",
+    "mark_failed",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +65,20 @@ class LedgerEntry:
     error: str | None
     created_at: datetime
     updated_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerClaim:
+    """A run's hold on one entry, as the winning UPDATE left it.
+
+    ``taken_over``: the entry was ``in_flight`` under a lease that ran out - the run that
+    held it may have reached the service before it died, so look before acting again.
+    """
+
+    entry: LedgerEntry
+    taken_over: bool
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:
@@ -76,35 +119,101 @@ def begin(
     return stored
 
 
-def _update(connection: Connection, key: str, values: dict[str, Any]) -> None:
-    result = connection.execute(
-        update(action_ledger).where(action_ledger.c.key == key).values(**values)
+def _claimable(now: datetime, max_attempts: int | None) -> Any:
+    """Open (pending, failed, or in flight) and held by no one whose lease still runs."""
+    c = action_ledger.c
+    condition = and_(
+        c.status.in_(("pending", "failed", "in_flight")),
+        or_(c.lease_until.is_(None), c.lease_until <= now),
     )
-    if result.rowcount == 0:
+    if max_attempts is not None:
+        condition = and_(condition, not_(and_(c.status == "failed", c.attempts >= max_attempts)))
+    return condition
+
+
+def claim(
+    connection: Connection,
+    key: str,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    *,
+    max_attempts: int | None = None,
+) -> LedgerClaim | None:
+    """Take ``key`` for ``owner`` until ``lease_until``; None when another run has it.
+
+    The conditional UPDATE decides (its row count); the row is read first under
+    ``FOR UPDATE`` (PostgreSQL; SQLite's write transaction already holds the database) only
+    to know whether a run's expired claim is being taken over. ``max_attempts`` leaves
+    failed entries that used up their attempts alone.
+    """
+    before = connection.execute(
+        select(action_ledger.c.status).where(action_ledger.c.key == key).with_for_update()
+    ).first()
+    if before is None:
         raise StoreError(f"no ledger entry with key {key!r}: call ledger_begin first")
-
-
-def mark_done(connection: Connection, key: str, external_id: str | None, now: datetime) -> None:
-    """The action happened; keep the external id so it can be found and never redone."""
-    _update(
-        connection,
-        key,
-        {"status": "done", "external_id": external_id, "error": None, "updated_at": now},
+    result = connection.execute(
+        update(action_ledger)
+        .where(action_ledger.c.key == key, _claimable(now, max_attempts))
+        .values(status="in_flight", claimed_by=owner, lease_until=lease_until, updated_at=now)
     )
+    if result.rowcount != 1:
+        return None
+    claimed = entry(connection, key)
+    assert claimed is not None  # the row was locked and updated in this transaction
+    return LedgerClaim(claimed, taken_over=before.status == "in_flight")
 
 
-def mark_failed(connection: Connection, key: str, error: str, now: datetime) -> None:
-    """The action failed; count the attempt and keep the error for the operator."""
-    _update(
-        connection,
-        key,
-        {
-            "status": "failed",
-            "error": error,
-            "attempts": action_ledger.c.attempts + 1,
-            "updated_at": now,
-        },
+def _update(connection: Connection, key: str, values: dict[str, Any], *conditions: Any) -> bool:
+    """Apply ``values`` when ``conditions`` hold; False when they did not, StoreError if no key."""
+    result = connection.execute(
+        update(action_ledger).where(action_ledger.c.key == key, *conditions).values(**values)
     )
+    if result.rowcount == 1:
+        return True
+    if entry(connection, key) is None:
+        raise StoreError(f"no ledger entry with key {key!r}: call ledger_begin first")
+    return False
+
+
+_RELEASED = {"claimed_by": None, "lease_until": None}
+
+
+def mark_done(
+    connection: Connection,
+    key: str,
+    external_id: str | None,
+    now: datetime,
+    owner: str | None = None,
+) -> bool:
+    """The action happened; keep the external id so it can be found and never redone.
+
+    With ``owner``: accepted unless the entry is already done (then False, the first
+    external id kept) - also from a run whose lease expired, because the action did happen.
+    """
+    values = {"status": "done", "external_id": external_id, "error": None, "updated_at": now}
+    conditions = [] if owner is None else [action_ledger.c.status != "done"]
+    return _update(connection, key, values | _RELEASED, *conditions)
+
+
+def mark_failed(
+    connection: Connection, key: str, error: str, now: datetime, owner: str | None = None
+) -> bool:
+    """The action failed; count the attempt and keep the error for the operator.
+
+    With ``owner``: only while ``owner`` still holds the claim (False otherwise: another
+    run took the entry over after the lease ran out, or finished it).
+    """
+    values = {
+        "status": "failed",
+        "error": error,
+        "attempts": action_ledger.c.attempts + 1,
+        "updated_at": now,
+    }
+    conditions = [] if owner is None else [
+        action_ledger.c.status == "in_flight", action_ledger.c.claimed_by == owner
+    ]
+    return _update(connection, key, values | _RELEASED, *conditions)
 
 
 def entries(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
@@ -34,7 +34,7 @@ from . import tables as t
 from .dml import insert_ignore, upsert
 from .engine import WRITE_OPTION, default_database_url, make_engine, translate_errors
 from .errors import StoreError
-from .ledger import LedgerEntry
+from .ledger import LedgerClaim, LedgerEntry
 from .migrate import upgrade
 from .quarantine import QuarantineEntry
 
@@ -325,15 +325,41 @@ class Store:
         with self._write() as conn:
             return _ledger.begin(conn, key, kind, payload, _now())
 
-    def ledger_done(self, key: str, external_id: str | None) -> None:
-        """Mark action ``key`` carried out, with the id the external system gave it."""
-        with self._write() as conn:
-            _ledger.mark_done(conn, key, external_id, _now())
+    def ledger_claim(
+        self,
+        key: str,
+        owner: str,
+        *,
+        lease: timedelta,
+        max_attempts: int | None = None,
+        now: datetime | None = None,
+    ) -> LedgerClaim | None:
+        """Take action ``key`` for run ``owner`` for ``lease``; None if another run holds it.
 
-    def ledger_failed(self, key: str, error: str) -> None:
-        """Mark action ``key`` failed, counting the attempt."""
+        Only the run that gets a `LedgerClaim` may perform the action (see `ledger`).
+        ``now`` is for tests that need a lease to have run out.
+        """
+        if lease <= timedelta(0):
+            raise StoreError(f"a ledger lease must be positive, got {lease}")
+        at = now or _now()
         with self._write() as conn:
-            _ledger.mark_failed(conn, key, error, _now())
+            return _ledger.claim(conn, key, owner, at, at + lease, max_attempts=max_attempts)
+
+    def ledger_done(self, key: str, external_id: str | None, *, owner: str | None = None) -> bool:
+        """Mark action ``key`` carried out, with the id the external system gave it.
+
+        With ``owner`` (the run that claimed it): False when the entry was already done.
+        """
+        with self._write() as conn:
+            return _ledger.mark_done(conn, key, external_id, _now(), owner)
+
+    def ledger_failed(self, key: str, error: str, *, owner: str | None = None) -> bool:
+        """Mark action ``key`` failed, counting the attempt.
+
+        With ``owner``: only while that run still holds the claim, else False.
+        """
+        with self._write() as conn:
+            return _ledger.mark_failed(conn, key, error, _now(), owner)
 
     def ledger_entry(self, key: str) -> LedgerEntry | None:
         """The ledger entry for ``key``, if any."""

@@ -47,8 +47,9 @@ __all__ = [
     "tier_state",
 ]
 
-#: The life of an action: recorded before it is attempted, then done or failed.
-LEDGER_STATUSES: tuple[str, ...] = ("pending", "done", "failed")
+#: The life of an action: recorded before it is attempted, claimed by one run
+#: (``in_flight``, with an owner and a lease) while it is performed, then done or failed.
+LEDGER_STATUSES: tuple[str, ...] = ("pending", "in_flight", "done", "failed")
 
 metadata = MetaData()
 
@@ -223,8 +224,11 @@ action_ledger = Table(
     Column("error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The run performing the action and until when it may (migration 0004).
+    Column("claimed_by", String),
+    Column("lease_until", UTCDateTime),
     CheckConstraint(
-        "status IN ('pending', 'done', 'failed')", name="ck_action_ledger_status"
+        "status IN ('pending', 'in_flight', 'done', 'failed')", name="ck_action_ledger_status"
     ),
     Index("ix_action_ledger_status", "status"),
 )

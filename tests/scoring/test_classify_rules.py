@@ -34,3 +34,13 @@ def test_json_round_trip_and_lists_from_config() -> None:
 def test_entries_that_would_match_everything_are_refused(bad: str) -> None:
     with pytest.raises(ValidationError, match="no letter or digit"):
         ClassificationRules(premium_terms=("sso", bad))
+
+
+@pytest.mark.parametrize(("change", "fix"), [
+    ({"premium_terms": ["sso " * 100]}, "use at most 200"),
+    ({"competitor_names": [f"rival{i}" for i in range(1001)]}, "use at most 1000"),
+])
+def test_entries_and_lists_have_sane_bounds_naming_the_field(change, fix) -> None:
+    with pytest.raises(ValidationError) as raised:
+        ClassificationRules.model_validate(change)
+    assert next(iter(change)) in str(raised.value) and fix in str(raised.value)

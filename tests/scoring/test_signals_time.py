@@ -22,16 +22,19 @@ from scoring.signals import (
 )
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
-FOREVER = 1e12  # a half-life so long that points do not fade
+FOREVER = None  # points that do not fade: step decay with one step keeping everything
 
 
 def act(member: str, days_ago: float, type_: str = "answer", n: int = 0) -> Activity:
     return Activity("discourse", f"{member}-{type_}-{days_ago}-{n}", member, type_, NOW - timedelta(days=days_ago))
 
 
-def flat(points: float, half_life: float = FOREVER, **changes: object) -> ScoringModel:
-    """A model where an ``answer`` is worth ``points`` and fades with ``half_life``."""
-    return ScoringModel.model_validate({"weights": {"answer": {"points": points, "half_life_days": half_life}}, **changes})
+def flat(points: float, half_life: float | None = FOREVER, **changes: object) -> ScoringModel:
+    """A model where an ``answer`` is worth ``points`` and fades with ``half_life`` (None: never)."""
+    if half_life is None:
+        changes = {"decay_mode": "step", "step_multipliers": [{"max_days": None, "multiplier": 1}], **changes}
+    weights = {"answer": {"points": points, "half_life_days": half_life or 14}}
+    return ScoringModel.model_validate({"weights": weights, **changes})
 
 
 # --- history ---------------------------------------------------------------------------------

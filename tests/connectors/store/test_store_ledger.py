@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.store import LedgerEntry, QuarantineEntry, Store, StoreError
+from connectors.store import LedgerClaim, LedgerEntry, QuarantineEntry, Store, StoreError
 from scoring.records import Activity
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -81,6 +82,114 @@ def test_concurrent_begins_of_one_key_agree(database_url: str) -> None:
             )
         assert len({(e.kind, e.created_at) for e in entries}) == 1
         assert len(stores[0].ledger()) == 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+LEASE = timedelta(minutes=10)
+
+
+def test_a_claim_makes_the_entry_in_flight_for_one_owner(store: Store) -> None:
+    store.ledger_begin("k", "slack_alert", {"v": 1})
+    now = datetime.now(timezone.utc)
+    claim = store.ledger_claim("k", "run-a", lease=LEASE, now=now)
+    assert isinstance(claim, LedgerClaim) and not claim.taken_over
+    entry = claim.entry
+    assert (entry.status, entry.claimed_by, entry.lease_until) == ("in_flight", "run-a", now + LEASE)
+    assert store.ledger_entry("k") == entry
+    assert store.ledger(status="in_flight") == [entry]
+    # While the lease runs, nobody else gets it - nor the same run a second time.
+    assert store.ledger_claim("k", "run-b", lease=LEASE, now=now + LEASE / 2) is None
+    assert store.ledger_claim("k", "run-a", lease=LEASE) is None
+    assert store.ledger_entry("k") == entry
+
+
+def test_done_and_failed_release_the_claim(store: Store) -> None:
+    store.ledger_begin("k", "crm_task", {})
+    assert store.ledger_claim("k", "run-a", lease=LEASE) is not None
+    assert store.ledger_failed("k", "HubSpot 503", owner="run-a") is True
+    failed = store.ledger_entry("k")
+    assert failed is not None
+    assert (failed.status, failed.attempts, failed.error) == ("failed", 1, "HubSpot 503")
+    assert (failed.claimed_by, failed.lease_until) == (None, None)
+
+    retry = store.ledger_claim("k", "run-b", lease=LEASE)  # a failed entry is open again
+    assert retry is not None and not retry.taken_over and retry.entry.attempts == 1
+    assert store.ledger_done("k", "task-7", owner="run-b") is True
+    done = store.ledger_entry("k")
+    assert done is not None
+    assert (done.status, done.external_id, done.error) == ("done", "task-7", None)
+    assert (done.claimed_by, done.lease_until) == (None, None)
+    assert store.ledger_claim("k", "run-c", lease=LEASE) is None  # done is never claimed
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_loses_its_say(store: Store) -> None:
+    """A run that stalled past its lease: another run takes over, looking before it acts."""
+    store.ledger_begin("k", "slack_alert", {})
+    t0 = datetime.now(timezone.utc)
+    assert store.ledger_claim("k", "run-a", lease=LEASE, now=t0) is not None
+    assert store.ledger_claim("k", "run-b", lease=LEASE, now=t0 + LEASE - timedelta(seconds=1)) is None
+
+    taken = store.ledger_claim("k", "run-b", lease=LEASE, now=t0 + LEASE + timedelta(seconds=1))
+    assert taken is not None and taken.taken_over
+    assert taken.entry.claimed_by == "run-b"
+
+    # The stalled run's failure would undo run-b's claim: refused.
+    assert store.ledger_failed("k", "timeout", owner="run-a") is False
+    held = store.ledger_entry("k")
+    assert held is not None and (held.status, held.claimed_by, held.attempts) == ("in_flight", "run-b", 0)
+    # Its success is a fact (the message exists): accepted, and the claim released.
+    assert store.ledger_done("k", "C1/111.000001", owner="run-a") is True
+    # run-b, finishing after (its lookup found run-a's message), keeps the first id.
+    assert store.ledger_done("k", "C1/111.000001", owner="run-b") is False
+    assert store.ledger_failed("k", "late error", owner="run-b") is False
+    final = store.ledger_entry("k")
+    assert final is not None
+    assert (final.status, final.external_id, final.claimed_by) == ("done", "C1/111.000001", None)
+
+
+def test_claims_leave_entries_without_attempts_alone(store: Store) -> None:
+    store.ledger_begin("k", "crm_task", {})
+    store.ledger_failed("k", "500")
+    store.ledger_failed("k", "502")
+    assert store.ledger_claim("k", "run-a", lease=LEASE, max_attempts=2) is None
+    assert store.ledger_claim("k", "run-a", lease=LEASE, max_attempts=3) is not None
+
+
+def test_claims_refuse_unknown_keys_and_empty_leases(store: Store) -> None:
+    with pytest.raises(StoreError, match="no ledger entry"):
+        store.ledger_claim("never-begun", "run-a", lease=LEASE)
+    store.ledger_begin("k", "crm_task", {})
+    with pytest.raises(StoreError, match="lease must be positive"):
+        store.ledger_claim("k", "run-a", lease=timedelta(0))
+    with pytest.raises(StoreError, match="no ledger entry"):
+        store.ledger_done("never-begun", "x", owner="run-a")
+    with pytest.raises(StoreError, match="no ledger entry"):
+        store.ledger_failed("never-begun", "boom", owner="run-a")
+
+
+def test_threads_racing_to_claim_each_key_exactly_one_wins(database_url: str) -> None:
+    """Eight threads on two connections pools claim the same keys at the same moment."""
+    keys = [f"race-{i}" for i in range(12)]
+    stores = [Store.open(database_url) for _ in range(2)]
+    workers = 8
+    start = threading.Barrier(workers)
+
+    def run(worker: int) -> list[str]:
+        start.wait()
+        store = stores[worker % 2]
+        return [k for k in keys if store.ledger_claim(k, f"run-{worker}", lease=LEASE) is not None]
+
+    try:
+        for key in keys:
+            stores[0].ledger_begin(key, "slack_alert", {})
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            won = list(pool.map(run, range(workers)))
+        winners = sorted(k for keys_won in won for k in keys_won)
+        assert winners == sorted(keys)  # each key claimed once, by one worker
+        owners = {e.key: e.claimed_by for e in stores[1].ledger(status="in_flight")}
+        assert owners == {k: f"run-{w}" for w, keys_won in enumerate(won) for k in keys_won}
     finally:
         for s in stores:
             s.close()
