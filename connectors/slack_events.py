@@ -4,40 +4,49 @@ Slack's history API is rate-limited (1 request a minute for many apps) and reten
 so a deployment runs this small HTTP endpoint next to its Prefect workers; the next
 ``community_sync`` scores what it stored. For every request it
 
-1. verifies ``X-Slack-Signature`` over the raw body (HMAC-SHA256 with the signing secret)
-   and rejects requests older than five minutes (replays);
+1. refuses what is malformed before reading it (size, length, content type: see
+   `connectors.slack_events_server`), then verifies ``X-Slack-Signature`` over the raw body
+   (HMAC-SHA256 with the signing secret) and rejects timestamps more than five minutes
+   off (replays) — 401 with the reason;
 2. answers the ``url_verification`` handshake with the challenge;
 3. stores each ``event_callback`` once: the event id and its activities are written in one
-   transaction, so Slack's retries (it re-delivers when we are slow) are acknowledged without
-   a second copy, and a failure stores nothing and lets the retry through;
+   transaction, so Slack's retries (it re-delivers when we are slow or answer non-2xx) are
+   acknowledged without a second copy, and a failure stores nothing and lets the retry through;
 4. turns the event into source events exactly as the history backfill does (same event
-   ids), classifies them and stores the activities.
+   ids), classifies them and stores the activities;
+5. answers a *poison* event (signed, but unusable: see `connectors.slack_event_payload`)
+   200 and quarantines it once with its reason, so Slack stops re-sending it. Only a store
+   that cannot be reached (or a channel lookup that failed) answers 500, to get the retry.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import Clock, SignatureVerifier
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 
-from connectors.slack_source import events_from_message, parse_ts, reaction_event
+from connectors.errors import ConnectorError, NotFoundError
+from connectors.slack import _translated
+from connectors.slack_event_payload import PoisonEvent, is_slack_id, source_events
+from connectors.slack_events_server import BackgroundServer, ServerLimits
 from connectors.store import Store
+from connectors.store.errors import StoreError
 from scoring.classify import ClassificationRules, to_activity
-from scoring.records import SourceEvent
 
-__all__ = ["EventResult", "SlackEventsReceiver", "channel_names_from"]
+__all__ = ["EventResult", "ServerLimits", "SlackEventsReceiver", "channel_names_from", "slack_signature"]
 
 log = logging.getLogger("connectors.slack_events")
 SOURCE = "slack"
+#: Slack's replay window for ``X-Slack-Request-Timestamp``.
+MAX_CLOCK_SKEW_S = 300
 
 
 @dataclass(frozen=True)
@@ -50,27 +59,45 @@ class EventResult:
 
 
 def channel_names_from(client: WebClient) -> Callable[[str], str | None]:
-    """Channel id → name through ``conversations.info``, cached; None when Slack won't say."""
-    names: dict[str, str | None] = {}
+    """Channel id → name through ``conversations.info``, cached.
+
+    None when Slack says the channel does not exist or is not ours (the event is then
+    quarantined); any other failure (network, rate limit, auth) raises `ConnectorError`, so
+    the delivery is answered 500 and Slack retries it instead of it being thrown away.
+    """
+    names: dict[str, str] = {}
 
     def lookup(channel_id: str) -> str | None:
         if channel_id not in names:
             try:
-                names[channel_id] = client.conversations_info(channel=channel_id)["channel"]["name"]
-            except (SlackApiError, KeyError, OSError) as err:
+                name = _translated(client.conversations_info, channel=channel_id)["channel"]["name"]
+            except NotFoundError as err:
                 log.warning("no name for channel %s: %s", channel_id, err)
                 return None  # not cached: the next event asks again
+            except (KeyError, TypeError) as err:
+                raise ConnectorError("slack", f"conversations.info without a channel name: {err!r}") from err
+            names[channel_id] = str(name)
         return names[channel_id]
 
     return lookup
 
 
-class _FixedClock(Clock):
-    def __init__(self, now: Callable[[], float]) -> None:
-        self._now = now
+def slack_signature(secret: bytes, timestamp: str, body: bytes) -> str:
+    """Slack's ``v0`` request signature: HMAC-SHA256 of ``v0:{timestamp}:{body}``.
 
-    def now(self) -> float:
-        return self._now()
+    Computed over the raw bytes (slack-sdk's verifier decodes the body first, which fails
+    on bytes that are not UTF-8 before the signature is even known).
+    """
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body
+    return "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
+
+
+def _transient(err: StoreError) -> bool:
+    """True when the database could not be used (retry later), False when it refused the data."""
+    cause = err.__cause__
+    if isinstance(cause, DBAPIError):
+        return cause.connection_invalidated or isinstance(cause, (OperationalError, InterfaceError))
+    return not isinstance(cause, StatementError)  # a value that could not be bound: the data
 
 
 class SlackEventsReceiver:
@@ -86,10 +113,11 @@ class SlackEventsReceiver:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self.verifier = SignatureVerifier(signing_secret, clock=_FixedClock(clock))
+        self._secret = signing_secret.encode()
         self.rules = rules or ClassificationRules()
+        self._clock = clock
         self._channel_names = channel_names or {}
-        self._server: ThreadingHTTPServer | None = None
+        self._server: BackgroundServer | None = None
 
     def channel_name(self, channel_id: str) -> str | None:
         """The channel's name for classification (ids alone say nothing about #help)."""
@@ -100,96 +128,93 @@ class SlackEventsReceiver:
     # -- the request handler, independent of the HTTP server -----------------------------
     def handle(self, headers: Mapping[str, str], body: bytes) -> EventResult:
         """Answer one delivery: 401 for a bad signature, 400 for a body that is not an event."""
+        headers = {name.lower(): value for name, value in headers.items()}
+        refusal = self._signature_refusal(headers, body)
+        if refusal is not None:
+            return EventResult(401, {"error": refusal})
         try:
-            valid = self.verifier.is_valid_request(body, dict(headers))
-        except (ValueError, TypeError):  # a timestamp that is not a number
-            valid = False
-        if not valid:
-            return EventResult(401, {"error": "invalid signature"})
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return EventResult(400, {"error": "body is not JSON"})
-        kind = payload.get("type") if isinstance(payload, dict) else None
+            payload = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return EventResult(400, {"error": "body is not UTF-8 JSON"})
+        if not isinstance(payload, dict):
+            return EventResult(400, {"error": "body is not a JSON object"})
+        kind = payload.get("type")
         if kind == "url_verification":
-            return EventResult(200, {"challenge": payload.get("challenge", "")})
+            challenge = payload.get("challenge")
+            if not isinstance(challenge, str):
+                return EventResult(400, {"error": "url_verification without a challenge"})
+            return EventResult(200, {"challenge": challenge})
         if kind != "event_callback":
-            return EventResult(200, {"ignored": str(kind)})
+            return EventResult(200, {"ignored": str(kind)[:40]})
+        retry = headers.get("x-slack-retry-num")
+        if retry is not None:
+            log.info("Slack retry %s of %s (%s)", retry, payload.get("event_id"), headers.get("x-slack-retry-reason"))
+        return self._callback(payload, body)
+
+    def _signature_refusal(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        timestamp = headers.get("x-slack-request-timestamp")
+        signature = headers.get("x-slack-signature")
+        if not timestamp or not signature:
+            return "missing X-Slack-Signature or X-Slack-Request-Timestamp"
+        if not timestamp.isascii() or not timestamp.isdigit():
+            return "X-Slack-Request-Timestamp is not a number"
+        if abs(self._clock() - int(timestamp)) > MAX_CLOCK_SKEW_S:
+            return "stale X-Slack-Request-Timestamp (more than 5 minutes off)"
+        expected = slack_signature(self._secret, timestamp, body)
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            return "invalid signature"
+        return None
+
+    def _callback(self, payload: dict[str, Any], body: bytes) -> EventResult:
         event_id = payload.get("event_id")
-        event = payload.get("event")
-        if not isinstance(event_id, str) or not isinstance(event, dict):
-            self.store.quarantine(SOURCE, str(event_id), "event_callback without event_id or event", payload)
-            return EventResult(200, {"quarantined": True})
+        if not is_slack_id(event_id):
+            ref = "sha256:" + hashlib.sha256(body).hexdigest()[:32]  # the same body on every retry
+            return self._quarantine(ref, "event_callback without a usable event_id", body)
         try:
-            events = self._source_events(event)
-        except (KeyError, TypeError, ValueError) as err:
-            if self.store.save_inbound_event(SOURCE, event_id) is not None:
-                self.store.quarantine(SOURCE, event_id, f"unreadable event: {err!r}", payload)
-            return EventResult(200, {"quarantined": True})
-        activities = [a for a in (to_activity(e, self.rules) for e in events) if a is not None]
-        stored = self.store.save_inbound_event(SOURCE, event_id, activities)
+            events = source_events(payload.get("event"), self.channel_name)
+            activities = [a for a in (to_activity(e, self.rules) for e in events) if a is not None]
+        except PoisonEvent as err:
+            return self._quarantine(event_id, str(err), body)
+        try:
+            stored = self.store.save_inbound_event(SOURCE, event_id, activities)
+        except StoreError as err:
+            if _transient(err):
+                raise
+            return self._quarantine(event_id, f"the store refused its activities: {err}", body)
         if stored is None:
             return EventResult(200, {"duplicate": event_id})
         return EventResult(200, {"ok": True}, stored)
 
-    def _source_events(self, event: dict[str, Any]) -> list[SourceEvent]:
-        kind = event.get("type")
-        if kind == "message":
-            channel = event["channel"]
-            return events_from_message(event, channel, self.channel_name(channel))
-        if kind == "reaction_added":
-            item = event.get("item") or {}
-            if item.get("type") != "message":
-                return []
-            channel = item["channel"]
-            when = parse_ts(event["event_ts"]) if event.get("event_ts") else None
-            return [reaction_event(channel, self.channel_name(channel), item["ts"], event["user"],
-                                   event["reaction"], item_user=event.get("item_user"), occurred_at=when)]
-        return []
+    def _quarantine(self, ref: str, reason: str, body: bytes) -> EventResult:
+        """Quarantine a poison delivery once, then claim its id so retries are acknowledged.
+
+        In this order nothing is lost: a failure between the two leaves the id unclaimed,
+        Slack's retry quarantines again (a no-op: the store keeps a record once per ref) and
+        claims it. The raw body is what is kept: it parsed as UTF-8 JSON, so it holds no NUL
+        byte and no lone surrogate and any database takes it as received.
+        """
+        kept = self.store.quarantine(SOURCE, ref, reason, body.decode("utf-8"))
+        claimed = self.store.save_inbound_event(SOURCE, ref) is not None
+        if kept or claimed:
+            log.warning("quarantined Slack event %s: %s", ref, reason)
+        return EventResult(200, {"quarantined": ref})
 
     # -- the HTTP server -------------------------------------------------------------------
-    def serve(self, host: str = "127.0.0.1", port: int = 3000, path: str = "/slack/events") -> ThreadingHTTPServer:
-        """Start serving in a daemon thread; returns the server (``server_address`` has the port)."""
-        receiver = self
+    def serve(self, host: str = "127.0.0.1", port: int = 3000, path: str = "/slack/events",
+              limits: ServerLimits | None = None) -> BackgroundServer:
+        """Start serving on a background thread; ``server_address`` of the result has the port."""
+        if self._server is not None:
+            raise RuntimeError("the receiver is already serving")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def handler(headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+            result = self.handle(headers, body)
+            return result.status, result.body
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-                log.debug(format, *args)
-
-            def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
-                self._reply(200 if self.path == "/healthz" else 404, {"ok": self.path == "/healthz"})
-
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
-                if self.path != path:
-                    self._reply(404, {"error": "not found"})
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-                try:
-                    result = receiver.handle(dict(self.headers.items()), body)
-                except Exception as err:  # answer 500 so Slack retries; the claim was not made or is harmless
-                    log.exception("event handling failed")
-                    result = EventResult(500, {"error": type(err).__name__})
-                self._reply(result.status, result.body)
-
-        server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=server.serve_forever, name="slack-events", daemon=True).start()
-        self._server = server
-        return server
+        self._server = BackgroundServer(handler, host, port, path, limits or ServerLimits())
+        return self._server
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (requests in flight are finished first)."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
