@@ -3,6 +3,11 @@
 SQLite has no timezone-aware timestamp, PostgreSQL hands `timestamptz` back in the
 session's zone: storing UTC and re-attaching UTC on the way out makes both backends
 return identical, comparable, timezone-aware values.
+
+Text is the other difference: PostgreSQL refuses NUL in ``text`` and ``\u0000`` in
+``jsonb``, and no driver can encode a lone surrogate. The connectors clean what they read
+(`connectors.sanitize`); `CleanString`, `CleanText` and `JSONDocument` clean again on the
+way in, as the last line, so one stray character can never fail a whole transaction.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["JSONDocument", "UTCDateTime"]
+from connectors.sanitize import clean_json, clean_text
+
+__all__ = ["CleanJSON", "CleanString", "CleanText", "JSONDocument", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,5 +57,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
-#: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+class CleanString(TypeDecorator[str]):
+    """``VARCHAR`` that stores strings without NULs and with lone surrogates replaced."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return clean_text(value) if isinstance(value, str) else value
+
+
+class CleanText(CleanString):
+    """``TEXT`` with the cleaning of `CleanString`."""
+
+    impl = Text
+    cache_ok = True
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON everywhere, JSONB on PostgreSQL (indexable, compact); every string cleaned."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return clean_json(value)
+
+
+#: The type of the JSON payload columns.
+JSONDocument = CleanJSON()

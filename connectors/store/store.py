@@ -378,12 +378,14 @@ class Store:
 
     # -- quarantine ---------------------------------------------------------------------
 
-    def quarantine(
-        self, source: str, ref: str | None, reason: str, payload: str | dict[str, Any]
-    ) -> None:
-        """Keep a record that could not be used, whole, with the reason."""
+    def quarantine(self, source: str, ref: str | None, reason: str, payload: Any) -> bool:
+        """Keep a record that could not be used, whole, with the reason, once.
+
+        The same record (same ``ref``, or same payload when ``ref`` is None) quarantined
+        again is ignored: returns True only when a new row was added.
+        """
         with self._write() as conn:
-            _quarantine.add(conn, source, ref, reason, payload, _now())
+            return _quarantine.add(conn, source, ref, reason, payload, _now())
 
     def quarantined(self) -> list[QuarantineEntry]:
         """Every quarantined record, oldest first."""

@@ -16,16 +16,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
     false,
     func,
     text,
 )
 
-from .coltypes import JSONDocument, UTCDateTime
+from .coltypes import CleanString, CleanText, JSONDocument, UTCDateTime
 
 __all__ = [
     "LEDGER_STATUSES",
@@ -59,17 +57,17 @@ _BigId = BigInteger().with_variant(Integer(), "sqlite")
 members = Table(
     "members",
     metadata,
-    Column("key", String, primary_key=True),
-    Column("source", String, nullable=False),
-    Column("external_id", String, nullable=False),
-    Column("username", String, nullable=False),
-    Column("email", String),
-    Column("name", String),
-    Column("company", String),
+    Column("key", CleanString, primary_key=True),
+    Column("source", CleanString, nullable=False),
+    Column("external_id", CleanString, nullable=False),
+    Column("username", CleanString, nullable=False),
+    Column("email", CleanString),
+    Column("name", CleanString),
+    Column("company", CleanString),
     Column("is_staff", Boolean, nullable=False, server_default=false()),
     Column("is_bot", Boolean, nullable=False, server_default=false()),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("sso_id", String),
+    Column("sso_id", CleanString),
     Index("ix_members_sso_id", "sso_id"),
 )
 
@@ -77,14 +75,14 @@ activities = Table(
     "activities",
     metadata,
     Column("id", _BigId, primary_key=True, autoincrement=True),
-    Column("source", String, nullable=False),
-    Column("source_event_id", String, nullable=False),
-    Column("member_key", String, nullable=False),
-    Column("type", String, nullable=False),
+    Column("source", CleanString, nullable=False),
+    Column("source_event_id", CleanString, nullable=False),
+    Column("member_key", CleanString, nullable=False),
+    Column("type", CleanString, nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
-    Column("url", Text),
-    Column("title", Text),
-    Column("excerpt", Text),
+    Column("url", CleanText),
+    Column("title", CleanText),
+    Column("excerpt", CleanText),
     Column("ingested_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "source_event_id", name="uq_activities_source_event"),
     Index("ix_activities_member_key", "member_key"),
@@ -94,22 +92,22 @@ activities = Table(
 crm_owners = Table(
     "crm_owners",
     metadata,
-    Column("crm", String, primary_key=True),
-    Column("id", String, primary_key=True),
-    Column("email", String),
-    Column("name", String),
+    Column("crm", CleanString, primary_key=True),
+    Column("id", CleanString, primary_key=True),
+    Column("email", CleanString),
+    Column("name", CleanString),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
 crm_accounts = Table(
     "crm_accounts",
     metadata,
-    Column("crm", String, primary_key=True),
-    Column("id", String, primary_key=True),
-    Column("name", String, nullable=False),
-    Column("domain", String),
-    Column("owner_id", String),
-    Column("plan", String),
+    Column("crm", CleanString, primary_key=True),
+    Column("id", CleanString, primary_key=True),
+    Column("name", CleanString, nullable=False),
+    Column("domain", CleanString),
+    Column("owner_id", CleanString),
+    Column("plan", CleanString),
     Column("value", Float, nullable=False, server_default=text("0")),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_crm_accounts_domain", "domain"),
@@ -118,11 +116,11 @@ crm_accounts = Table(
 crm_opportunities = Table(
     "crm_opportunities",
     metadata,
-    Column("crm", String, primary_key=True),
-    Column("id", String, primary_key=True),
-    Column("account_id", String),
-    Column("name", String),
-    Column("stage", String),
+    Column("crm", CleanString, primary_key=True),
+    Column("id", CleanString, primary_key=True),
+    Column("account_id", CleanString),
+    Column("name", CleanString),
+    Column("stage", CleanString),
     Column("amount", Float, nullable=False, server_default=text("0")),
     Column("closed_at", UTCDateTime),
     Column("is_won", Boolean, nullable=False, server_default=false()),
@@ -134,21 +132,21 @@ crm_opportunities = Table(
 inbound_events = Table(
     "inbound_events",
     metadata,
-    Column("source", String, primary_key=True),
-    Column("event_id", String, primary_key=True),
+    Column("source", CleanString, primary_key=True),
+    Column("event_id", CleanString, primary_key=True),
     Column("received_at", UTCDateTime, nullable=False),
 )
 
 crm_contacts = Table(
     "crm_contacts",
     metadata,
-    Column("crm", String, primary_key=True),
-    Column("id", String, primary_key=True),
-    Column("email", String),
-    Column("account_id", String),
-    Column("name", String),
+    Column("crm", CleanString, primary_key=True),
+    Column("id", CleanString, primary_key=True),
+    Column("email", CleanString),
+    Column("account_id", CleanString),
+    Column("name", CleanString),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("sso_id", String),
+    Column("sso_id", CleanString),
     Index("ix_crm_contacts_sso_id", "sso_id"),
 )
 Index("ix_crm_contacts_email_lower", func.lower(crm_contacts.c.email))
@@ -156,10 +154,10 @@ Index("ix_crm_contacts_email_lower", func.lower(crm_contacts.c.email))
 identity_matches = Table(
     "identity_matches",
     metadata,
-    Column("member_key", String, primary_key=True),
-    Column("account_id", String, nullable=False),
-    Column("contact_id", String),
-    Column("method", String, nullable=False),
+    Column("member_key", CleanString, primary_key=True),
+    Column("account_id", CleanString, nullable=False),
+    Column("contact_id", CleanString),
+    Column("method", CleanString, nullable=False),
     Column("confidence", Float, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -167,8 +165,8 @@ identity_matches = Table(
 identity_unmatched = Table(
     "identity_unmatched",
     metadata,
-    Column("member_key", String, primary_key=True),
-    Column("reason", Text, nullable=False),
+    Column("member_key", CleanString, primary_key=True),
+    Column("reason", CleanText, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
@@ -176,9 +174,9 @@ identity_unmatched = Table(
 identity_overrides = Table(
     "identity_overrides",
     metadata,
-    Column("member_key", String, primary_key=True),
-    Column("account_id", String),
-    Column("note", Text, nullable=False, server_default=text("''")),
+    Column("member_key", CleanString, primary_key=True),
+    Column("account_id", CleanString),
+    Column("note", CleanText, nullable=False, server_default=text("''")),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -186,8 +184,8 @@ identity_overrides = Table(
 identity_people = Table(
     "identity_people",
     metadata,
-    Column("member_key", String, primary_key=True),
-    Column("person_key", String, nullable=False),
+    Column("member_key", CleanString, primary_key=True),
+    Column("person_key", CleanString, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_identity_people_person_key", "person_key"),
 )
@@ -195,17 +193,17 @@ identity_people = Table(
 sync_cursors = Table(
     "sync_cursors",
     metadata,
-    Column("name", String, primary_key=True),
-    Column("value", Text, nullable=False),
+    Column("name", CleanString, primary_key=True),
+    Column("value", CleanText, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
 tier_state = Table(
     "tier_state",
     metadata,
-    Column("kind", String, primary_key=True),
-    Column("entity_id", String, primary_key=True),
-    Column("tier", String),
+    Column("kind", CleanString, primary_key=True),
+    Column("entity_id", CleanString, primary_key=True),
+    Column("tier", CleanString),
     Column("score", Float, nullable=False),
     Column("episode", Integer, nullable=False, server_default=text("0")),
     Column("since", UTCDateTime, nullable=False),
@@ -215,17 +213,17 @@ tier_state = Table(
 action_ledger = Table(
     "action_ledger",
     metadata,
-    Column("key", String, primary_key=True),
-    Column("kind", String, nullable=False),
-    Column("status", String, nullable=False),
+    Column("key", CleanString, primary_key=True),
+    Column("kind", CleanString, nullable=False),
+    Column("status", CleanString, nullable=False),
     Column("payload", JSONDocument, nullable=False),
-    Column("external_id", String),
+    Column("external_id", CleanString),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("error", Text),
+    Column("error", CleanText),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # The run performing the action and until when it may (migration 0004).
-    Column("claimed_by", String),
+    Column("claimed_by", CleanString),
     Column("lease_until", UTCDateTime),
     CheckConstraint(
         "status IN ('pending', 'in_flight', 'done', 'failed')", name="ck_action_ledger_status"
@@ -237,9 +235,12 @@ quarantine = Table(
     "quarantine",
     metadata,
     Column("id", _BigId, primary_key=True, autoincrement=True),
-    Column("source", String, nullable=False),
-    Column("ref", Text),
-    Column("reason", Text, nullable=False),
-    Column("payload", Text, nullable=False),
+    Column("source", CleanString, nullable=False),
+    Column("ref", CleanText),
+    Column("reason", CleanText, nullable=False),
+    Column("payload", CleanText, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # sha256 of the ref, or of the payload when there is none: one row per bad record (0005).
+    Column("fingerprint", CleanString, nullable=False),
+    Index("uq_quarantine_source_fingerprint", "source", "fingerprint", unique=True),
 )
