@@ -18,7 +18,11 @@ def publish_sync_report(summary: dict[str, Any]) -> None:
                               description="Accounts by community score")
     tiers = scored["tiers"]
     total = sum(tiers.values()) or 1
-    lines = ["# Community sync", "", "| tier | accounts | share |", "|---|---:|---:|"]
+    mode = summary.get("intent_mode", "live")
+    lines = ["# Community sync", "",
+             f"Intent playbook: **{mode}**" + (" (alerts to the review channel, no CRM task)" if mode == "draft" else ""),
+             f" · scoring model `{summary.get('model_version', 'default')}`", "",
+             "| tier | accounts | share |", "|---|---:|---:|"]
     lines += [f"| {t} | {n} | {100 * n / total:.0f}% |" for t, n in tiers.items()]
     lines += ["", f"Activities scored: {scored['activities_scored']}, members scored: "
               f"{scored['members_scored']}, accounts scored: {scored['accounts_scored']}."]
@@ -37,20 +41,44 @@ def publish_sync_report(summary: dict[str, Any]) -> None:
         create_table_artifact(actions["rows"], key="community-actions", description="Actions carried out this run")
 
 
-def emit_tier_events(transitions: list[dict[str, Any]], signals: list[dict[str, Any]] = ()) -> None:
-    """Prefect events for automations: accounts entering Intent and each flagged signal."""
+def _account_resource(row: dict[str, Any]) -> dict[str, str]:
+    """An account as a Prefect event resource: id, name, and labels automations can match on."""
+    resource = {"prefect.resource.id": f"community.account.{row['account']}",
+                "prefect.resource.name": str(row.get("name") or row["account"]),
+                "community.tier": str(row.get("to") or ""), "community.score": str(row.get("score", ""))}
+    if row.get("owner"):
+        resource["community.owner"] = str(row["owner"])
+    return resource
+
+
+def emit_tier_events(transitions: list[dict[str, Any]], signals: list[dict[str, Any]] = ()) -> int:
+    """Prefect events for automations: an account entering Intent (once per episode) and each signal as it starts.
+
+    A signal that keeps holding is not announced again on the next sync (``row["started"]``
+    is False): an automation on ``community.account.churn-risk`` runs once per episode.
+    Returns how many events were emitted.
+    """
+    emitted = 0
     for move in transitions:
         if move["to"] == "intent":
+            related = ([{"prefect.resource.id": f"community.owner.{move['owner']}",
+                         "prefect.resource.role": "owner", "prefect.resource.name": str(move["owner"])}]
+                       if move.get("owner") else [])
             emit_event(
-                event="community.account.intent",
-                resource={"prefect.resource.id": f"community.account.{move['account']}"},
-                payload={"score": move["score"], "from_tier": move["from"]},
+                event="community.account.intent", resource=_account_resource(move), related=related,
+                payload={"score": move["score"], "from_tier": move["from"], "tier": move["to"],
+                         "episode": move.get("episode"), "owner": move.get("owner"), "plan": move.get("plan")},
             )
+            emitted += 1
     for row in signals:
+        if not row.get("started", True):
+            continue
         kind = "account" if row["signal"] in ("churn-risk", "fast-rising") else "member"
         emit_event(
             event=f"community.{kind}.{row['signal']}",
             resource={"prefect.resource.id": f"community.{kind}.{row['entity']}",
-                      "prefect.resource.name": row["name"]},
+                      "prefect.resource.name": str(row["name"]), "community.signal": row["signal"]},
             payload={"detail": row["detail"]},
         )
+        emitted += 1
+    return emitted

@@ -26,8 +26,8 @@ from playbooks.execute import ExecutionReport, Performers, execute_pending, reco
 from playbooks.intent import IntentPlaybookConfig, plan_intent_actions, play_key
 from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
-from scoring.records import Activity, CrmAccount, Member
-from scoring.signals import Signals, advance_tiers, detect_signals
+from scoring.records import Activity, CrmAccount, CrmOwner, Member
+from scoring.signals import Signals, TierTransition, advance_tiers, detect_signals
 
 from flows.pulls import HUBSPOT, SALESFORCE
 
@@ -94,8 +94,10 @@ def score_and_plan(
     """Score, move tiers, plan the Intent playbook and record the plan in the ledger."""
     with open_store(database_block) as store:
         members = {m.key: m for m in store.members()}
+        stored = store.activities()
         excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
-        activities = as_people(store.activities(), store.people(), excluded)
+        excluded |= store.opted_out({a.member_key for a in stored})  # forgotten while a pull ran
+        activities = as_people(stored, store.people(), excluded)
         account_of = {k: m.account_id for k, m in store.matches().items()}
         signals = detect_signals(activities, account_of, model, now)
         member_scores = dict(signals.history.members[0.0])
@@ -127,6 +129,10 @@ def score_and_plan(
         record_plan(store, actions)
         store.save_tier_states("account", states.values())
         store.save_tier_states("member", member_states.values())
+        signal_rows = _signal_rows(signals, accounts, members)
+        started = store.start_signals((row["signal"], row["entity"]) for row in signal_rows)
+        for row in signal_rows:
+            row["started"] = (row["signal"], row["entity"]) in started
 
     tiers = Counter(s.tier for s in states.values() if s.tier)
     leaderboard = [
@@ -147,18 +153,24 @@ def score_and_plan(
         "members_scored": len(member_scores),
         "accounts_scored": len(account_scores),
         "tiers": {t: tiers.get(t, 0) for t in ("awareness", "consideration", "intent")},
-        "transitions": [
-            {"account": t.entity_id, "from": t.from_tier, "to": t.to_tier, "score": round(t.score, 1)}
-            for t in transitions
-        ],
+        "transitions": [_transition_row(t, accounts, owners) for t in transitions],
         "entered_intent": sorted(entering),
         "planned": [a.key for a in actions],
         "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
         "intent_mode": intent.mode,
         "leaderboard": leaderboard,
-        "signals": _signal_rows(signals, accounts, members),
+        "signals": signal_rows,
         "seasonal_factor": round(signals.seasonal.factor, 3),
     }
+
+
+def _transition_row(move: TierTransition, accounts: dict[str, CrmAccount], owners: dict[str, CrmOwner]) -> dict[str, Any]:
+    """A tier move with what an automation needs to act on it: the account's name, owner and plan."""
+    account = accounts.get(move.entity_id)
+    owner = owners.get(account.owner_id) if account and account.owner_id else None
+    return {"account": move.entity_id, "name": account.name if account else move.entity_id,
+            "from": move.from_tier, "to": move.to_tier, "score": round(move.score, 1), "episode": move.episode,
+            "owner": owner.email if owner else None, "plan": account.plan if account else None}
 
 
 def _signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dict[str, Member]) -> list[dict[str, Any]]:

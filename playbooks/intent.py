@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from playbooks.actions import Action, CreateCrmTask, Mode, SendSlackAlert
 from playbooks.briefs import AccountBrief
-from playbooks.intent_messages import intent_alert_blocks
+from playbooks.intent_messages import intent_alert_blocks, shorten
 from playbooks.intent_messages import task_body as _task_body
 from scoring.model import ScoringModel
 from scoring.priority import Candidate, Deferred, apply_capacity
@@ -39,7 +38,7 @@ class IntentPlaybookConfig(BaseModel):
     mode: Mode = Field(default="draft", description="off, draft (review channel only, no CRM task) or live.")
     alert_channel: str = Field(default="community-alerts", description="Channel for live alerts.")
     review_channel: str = Field(default="community-review", description="Channel for drafts.")
-    task_due_hours: float = Field(default=4, gt=0, description="CRM task due this many hours after the crossing.")
+    task_due_hours: float = Field(default=4, gt=0, le=24 * 365, description="CRM task due this many hours after the crossing.")
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ def plan_intent_actions(
         if not draft:
             actions.append(CreateCrmTask(
                 key=f"{candidate.key}:task", crm=crm, account_id=candidate.account_id,
-                subject=f"Community Intent: {brief.account.name}", body=_task_body(brief),
+                subject=f"Community Intent: {shorten(brief.account.name, 200)}", body=_task_body(brief),
                 due_at=now + timedelta(hours=config.task_due_hours),
                 owner_id=candidate.owner_id, mode=config.mode, priority=candidate.priority,
             ))

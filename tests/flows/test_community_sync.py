@@ -122,3 +122,40 @@ def test_unreadable_posts_are_quarantined_and_the_sync_goes_on(deployment: Deplo
     with Store.open(d.database_url) as store:
         [entry] = store.quarantined()
     assert entry.ref == f"post:{broken['id']}" and "created_at" in entry.reason and "not a time" in entry.payload
+
+
+def test_draft_then_live_plays_each_open_intent_episode_once(deployment: Deployment) -> None:
+    d = deployment
+    drafted = community_sync(**{**d.params, "intent_mode": "draft"}, now=NOW)
+    entered = drafted["scored"]["entered_intent"]
+    assert entered and drafted["intent_mode"] == "draft"
+    assert alerts(d) == [] and d.crm.tasks() == []
+    assert len(d.slack.messages("community-review")) == len(entered)
+
+    live = community_sync(**d.params, now=NOW)  # the deployment switched to live: catch up once
+    assert live["scored"]["entered_intent"] == []  # nobody crossed this run ...
+    assert len(alerts(d)) == len(entered) and len(d.crm.tasks()) == len(entered)  # ... yet every open episode played
+    again = community_sync(**d.params, now=NOW)
+    assert again["actions"]["done"] == [] and len(alerts(d)) == len(entered)
+    assert len(d.slack.messages("community-review")) == len(entered)
+
+
+def test_a_misspelled_block_fails_at_once_with_one_clear_line(deployment: Deployment) -> None:
+    d = deployment
+    state = community_sync(**{**d.params, "discourse_block": "discorse"}, now=NOW, return_state=True)
+    assert state.is_failed()
+    assert "discourse_block: no Discourse Credentials block named 'discorse'" in state.message
+    assert d.params["discourse_block"] in state.message  # the saved ones are suggested
+    assert len(state.message.splitlines()) == 1
+    assert d.forum.requests == []  # nothing was pulled
+
+
+def test_signal_events_fire_when_a_signal_starts_not_while_it_holds(deployment: Deployment) -> None:
+    d = deployment
+    first = community_sync(**d.params, now=NOW)
+    rows = first["scored"]["signals"]
+    assert rows and all(row["started"] for row in rows)
+    second = community_sync(**d.params, now=NOW)
+    assert len(second["scored"]["signals"]) == len(rows) and not any(r["started"] for r in second["scored"]["signals"])
+    move = next(t for t in first["scored"]["transitions"] if t["to"] == "intent")
+    assert move["name"] and move["name"] != move["account"] and move["owner"]

@@ -7,8 +7,8 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"
@@ -17,8 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "signal_state",
+        sa.Column("signal", sa.String(), primary_key=True),
+        sa.Column("entity_id", sa.String(), primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("signal_state")
