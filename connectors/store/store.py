@@ -29,6 +29,7 @@ from scoring.records import (
 
 from . import ledger as _ledger
 from . import quarantine as _quarantine
+from . import signal_states as _signals
 from .rows import from_row, to_row
 from . import tables as t
 from .dml import insert_ignore, upsert
@@ -317,6 +318,11 @@ class Store:
         rows = (to_row(s, kind=kind, updated_at=now) for s in states)
         with self._write() as conn:
             return upsert(conn, t.tier_state, rows)
+
+    def start_signals(self, current: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Record the (signal, entity) pairs holding now; return those that just started."""
+        with self._write() as conn:
+            return _signals.replace_active(conn, current, _now())
 
     # -- action ledger ------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ __all__ = [
     "members",
     "metadata",
     "quarantine",
+    "signal_state",
     "sync_cursors",
     "tier_state",
 ]
@@ -196,6 +197,14 @@ sync_cursors = Table(
     Column("name", CleanString, primary_key=True),
     Column("value", CleanText, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+signal_state = Table(
+    "signal_state",
+    metadata,
+    Column("signal", String, primary_key=True),
+    Column("entity_id", String, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
 )
 
 tier_state = Table(
