@@ -51,11 +51,8 @@ def _activities(events: Iterable[SourceEvent], rules: ClassificationRules) -> li
 
 
 def _quarantine(store: Store, source: str, rejected: Iterable[Rejected]) -> int:
-    count = 0
-    for bad in rejected:
-        store.quarantine(source, bad.ref, bad.reason, bad.payload)
-        count += 1
-    return count
+    """Quarantine what a page could not use; returns how many records are newly kept."""
+    return sum(store.quarantine(source, bad.ref, bad.reason, bad.payload) for bad in rejected)
 
 
 @task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
@@ -76,6 +73,7 @@ def pull_discourse(
     with open_store(database_block) as store:
         for page in source.member_pages():
             counts["members"] += store.upsert_members(page)
+            counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
         cursor = store.get_cursor(DISCOURSE_POSTS_CURSOR)
         high = int(cursor) if cursor else 0
         pages = source.post_pages(high or None, now=now, likes_lookback=timedelta(days=likes_lookback_days))
@@ -109,6 +107,7 @@ def pull_slack(
     with open_store(database_block) as store:
         for page in source.member_pages():
             counts["members"] += store.upsert_members(page)
+            counts["quarantined"] += _quarantine(store, "slack", page.rejected)
         for name, channel_id in source.channel_ids(channels).items():
             cursor_name = f"slack:channel:{channel_id}"
             pages = source.channel_pages(name, channel_id, store.get_cursor(cursor_name), now=now,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from typing import Any
 
 from connectors.testing.community import Category, Community, Person, Post
+from connectors.testing.poison import Poison
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
 
 __all__ = ["DiscourseEmulator", "iso"]
@@ -48,6 +50,8 @@ class DiscourseEmulator(Emulator):
         self.community = community
         self.api_key = api_key
         self.api_username = api_username
+        #: Bad records to serve: kinds "user" and "post" (by id), "likers" (by post id).
+        self.poison = Poison()
         self.route("GET", r"/admin/users/list/(?P<flag>[a-z_]+)(?:\.json)?", self.list_users)
         self.route("GET", r"/posts(?:\.json)?", self.latest_posts)
         self.route("GET", r"/post_action_users(?:\.json)?", self.post_action_users)
@@ -139,10 +143,15 @@ class DiscourseEmulator(Emulator):
         people.sort(key=lambda p: (p.created_at, p.id), reverse=True)  # Discourse: newest first
         chunk = people[(page - 1) * USERS_PER_PAGE: page * USERS_PER_PAGE]
         emails = request.arg("show_emails") == "true"
-        return json_response([self.user_json(p, seen.get(p.id), emails) for p in chunk])
+        return json_response([self.poison.apply("user", p.id, self.user_json(p, seen.get(p.id), emails))
+                              for p in chunk])
 
     # -- posts -----------------------------------------------------------------------------
-    def post_json(self, post: Post) -> dict:
+    def post_json(self, post: Post) -> Any:
+        """A post as the API shows it, or the poison registered for it."""
+        return self.poison.apply("post", post.id, self._post_json(post))
+
+    def _post_json(self, post: Post) -> dict:
         c = self.community
         topic = c.topic_by_id(post.topic_id)
         person = c.person_by_id(post.user_id)
@@ -238,6 +247,7 @@ class DiscourseEmulator(Emulator):
              "post_url": None, "username_lower": p.username.lower()}
             for p in people if p is not None
         ]
+        users += self.poison.extra("likers", post_id)
         return json_response(
             {"post_action_users": users, "total_rows_post_action_users": len(users)}
         )

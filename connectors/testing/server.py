@@ -100,8 +100,15 @@ def json_response(
     headers: dict[str, str] | None = None,
     content_type: str = JSON_CONTENT_TYPE,
 ) -> Response:
-    """Serialise ``payload`` as UTF-8 JSON (non-ASCII kept as is, like the real services)."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Serialise ``payload`` as UTF-8 JSON (non-ASCII kept as is, like the real services).
+
+    A lone surrogate (test poison) cannot be UTF-8: then everything non-ASCII goes out as
+    ``\\uXXXX`` escapes, which is valid JSON and what a service would send for it.
+    """
+    try:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        body = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     return Response(status, body, {"Content-Type": content_type, **(headers or {})})
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from connectors.testing._block_kit import MESSAGE_TEXT_LIMIT, block_errors
 from connectors.testing.community import Community
+from connectors.testing.poison import Poison
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
 from connectors.testing.slack_community import (
     SlackChannel,
@@ -132,6 +133,8 @@ class SlackEmulator(Emulator):
         self._last_ts_us = 0
         self.history_limit = history_limit
         self.users_limit_required = users_limit_required
+        #: Bad records to serve: kinds "user" (by id) and "message" (by (channel id, ts)).
+        self.poison = Poison()
         rpm: dict[str, float] = {}
         if rate_limits is True:
             rpm.update(TIERS)
@@ -318,6 +321,7 @@ class SlackEmulator(Emulator):
         page, has_more = selected[:limit], len(selected) > limit
         with_metadata = str(args.get("include_all_metadata", "")) in TRUE
         out = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
+        out = [self.poison.apply("message", (cid, m["ts"]), m) for m in out]
         next_cursor = _cursor("next_ts", page[-1]["ts"]) if has_more else ""
         return {"ok": True, "messages": out, "has_more": has_more, "pin_count": 0,
                 "channel_actions_ts": None, "channel_actions_count": 0,
@@ -356,7 +360,9 @@ class SlackEmulator(Emulator):
             items = [m for m in thread if _ts_key(m.ts) > _ts_key(after)]
         page, has_more = items[:limit], len(items) > limit
         body: dict[str, Any] = {
-            "ok": True, "messages": [self._render(m, in_thread=True) for m in page],
+            "ok": True,
+            "messages": [self.poison.apply("message", (cid, m.ts), self._render(m, in_thread=True))
+                         for m in page],
             "has_more": has_more,
         }
         body["response_metadata"] = {
@@ -470,7 +476,7 @@ class SlackEmulator(Emulator):
         users = self._all_users()
         page = users[offset:offset + limit]
         more = offset + limit < len(users)
-        return {"ok": True, "members": [self._render_user(u) for u in page],
+        return {"ok": True, "members": [self.poison.apply("user", u.id, self._render_user(u)) for u in page],
                 "cache_ts": int(time.time()),
                 "response_metadata": {"next_cursor": _cursor("offset", offset + limit) if more else ""}}
 
