@@ -57,7 +57,7 @@ def _override(args: argparse.Namespace) -> int:
 
 def _slack_events(args: argparse.Namespace) -> int:
     from connectors.blocks import CommunitySlackCredentials
-    from connectors.slack_events import SlackEventsReceiver, channel_names_from
+    from connectors.slack_events import ServerLimits, SlackEventsReceiver, channel_names_from
     from connectors.store import Store
 
     block = CommunitySlackCredentials.load(args.block)
@@ -67,7 +67,9 @@ def _slack_events(args: argparse.Namespace) -> int:
     store = Store.open(args.database_url)
     receiver = SlackEventsReceiver(store, block.signing_secret.get_secret_value(),
                                    channel_names=channel_names_from(block.get_client()))
-    server = receiver.serve(args.host, args.port)
+    server = receiver.serve(args.host, args.port, limits=ServerLimits(
+        max_body_bytes=args.max_body_bytes, read_timeout=args.read_timeout,
+        workers=args.workers, max_connections=args.max_connections))
     print(f"Slack events: http://{args.host}:{server.server_address[1]}/slack/events (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()
@@ -121,14 +123,18 @@ def main(argv: list[str] | None = None) -> int:
     events.add_argument("--block", default="community-slack-source", help="Community Slack block with the signing secret")
     events.add_argument("--host", default="127.0.0.1", help="interface to bind (behind a TLS proxy keep 127.0.0.1)")
     events.add_argument("--port", type=int, default=3000)
+    events.add_argument("--max-body-bytes", type=int, default=1 << 20, help="larger bodies get 413, unread")
+    events.add_argument("--read-timeout", type=float, default=10.0, help="seconds for the headers, then for the body (408)")
+    events.add_argument("--workers", type=int, default=8, help="threads that verify and store events")
+    events.add_argument("--max-connections", type=int, default=256, help="beyond this, requests get 503 (Slack retries)")
     events.add_argument("--database-url", default=None, help="state database (default: the configured one)")
     events.set_defaults(func=_slack_events)
     box = sub.add_parser("sandbox", help="emulated services + blocks for trying the deployments in a Prefect UI")
     box.add_argument("--port-base", type=int, default=4300,
                      help="Discourse on this port, HubSpot +1, alerts Slack +2, Salesforce +3, community Slack +4")
-    box.add_argument("--members", type=int, default=300)
-    box.add_argument("--companies", type=int, default=40)
-    box.add_argument("--activities", type=int, default=4000)
+    box.add_argument("--members", type=int, default=120)
+    box.add_argument("--companies", type=int, default=20)
+    box.add_argument("--activities", type=int, default=1200)
     box.add_argument("--seed", type=int, default=7)
     box.add_argument("--salesforce", action="store_true", help="also start Salesforce (block 'salesforce')")
     box.add_argument("--slack-source", action="store_true",

@@ -211,5 +211,6 @@ def execute_actions(
         if crm_blocks.get(SALESFORCE) and SALESFORCE in wanted:
             performers.crms[SALESFORCE] = SalesforceCrm(SalesforceCredentials.load(crm_blocks[SALESFORCE]).get_client())
         report = execute_pending(store, performers, run_started=run_started)
-    get_run_logger().info("Actions: %d done, %d failed", len(report.done), len(report.failed))
+    get_run_logger().info("Actions: %d done, %d failed, %d held by another run", len(report.done),
+                          len(report.failed), len(report.skipped))
     return report
