@@ -19,6 +19,7 @@ import requests
 from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseError, DiscourseRateLimitedError
 
+from connectors.discourse_paging import LIKERS_PER_PAGE, PagingStalled, posts_below, stalled_likers
 from connectors.errors import ConnectorError, RetryableError, error_for_status
 from connectors import validate as v
 from connectors.retry import Pacer, RetryPolicy
@@ -26,7 +27,7 @@ from connectors.sanitize import clean_text
 from connectors.validate import BadRecord, MemberPage, Rejected
 from scoring.records import Member, SourceEvent
 
-__all__ = ["DiscourseSource", "MemberPage", "PostPage", "Rejected", "parse_time"]
+__all__ = ["DiscourseSource", "MemberPage", "PagingStalled", "PostPage", "Rejected", "parse_time"]
 
 SERVICE = "discourse"
 LIKE = 2
@@ -40,6 +41,8 @@ class PostPage:
     events: list[SourceEvent] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     max_post_id: int = 0
+    #: The lowest post id read so far: the ``before`` that resumes after this page.
+    position: int | None = None
 
     def add(self, results: Iterable[SourceEvent | Rejected]) -> None:
         """Sort events and rejected records into their lists."""
@@ -188,27 +191,31 @@ class DiscourseSource:
         return f"{SERVICE}:{owner_id}" if owner_id is not None else None
 
     def post_pages(
-        self, cursor: int | None, *, now: datetime, likes_lookback: timedelta = timedelta(days=2)
+        self, cursor: int | None, *, now: datetime, likes_lookback: timedelta = timedelta(days=2),
+        before: int | None = None,
     ) -> Iterator[PostPage]:
         """Pages of events for posts newer than ``cursor``, newest first.
 
         Posts younger than ``likes_lookback`` are read again (they are already stored, so
         only their new likes count) because Discourse has no site-wide feed of likes.
+
+        ``before`` resumes a read that stopped: pass the ``position`` of the last page that
+        was stored and only the posts below it are read. Each page must bring posts below
+        the previous one: an inclusive ``before`` (older Discourse) is de-duplicated, a
+        server that ignores it raises `PagingStalled` after the pages already yielded.
         """
         since = now - likes_lookback
-        before: int | None = None
         while True:
             body = self._call(self.client.latest_posts, before=before) or {}
-            posts = body.get("latest_posts") or []
+            posts = posts_below(body.get("latest_posts") or [], before, _post_id)
             if not posts:
                 return
-            page = PostPage()
-            oldest_id: int | None = None
+            page = PostPage(position=before)
             reached_end = False
             for post in posts:
                 post_id = _post_id(post)
                 if post_id is not None:
-                    oldest_id = post_id if oldest_id is None else min(oldest_id, post_id)
+                    page.position = post_id if page.position is None else min(page.position, post_id)
                     page.max_post_id = max(page.max_post_id, post_id)  # even when rejected
                 if post_id is None:
                     page.rejected.append(self._rejected_post(post))
@@ -232,9 +239,9 @@ class DiscourseSource:
                 if liked:
                     page.add(self._like_events(post, created))
             yield page
-            if reached_end or oldest_id is None or oldest_id <= 1:
+            if reached_end or page.position is None or page.position == before or page.position <= 1:
                 return
-            before = oldest_id
+            before = page.position
 
     @staticmethod
     def _rejected_post(post: Any) -> Rejected:
@@ -279,16 +286,32 @@ class DiscourseSource:
         )
 
     def _like_events(self, post: Mapping[str, Any], created: datetime) -> list[SourceEvent | Rejected]:
-        """Who liked a post. Discourse does not say when: the post's own time stands in.
+        """Who liked a post, every page of 200. Discourse does not say when a like was
+        given: the post's own time stands in.
 
-        A liker without a usable user id is rejected, never turned into a member.
+        A liker without a usable user id is rejected, never turned into a member. A liker
+        seen on an earlier page (a like withdrawn meanwhile shifts the pages) counts once; a
+        page that brings no new liker at all raises `PagingStalled`.
         """
-        body = self._call(self.client.post_action_users, post["id"], post_action_type_id=LIKE) or {}
-        users = body.get("post_action_users") if isinstance(body, Mapping) else body
-        if not isinstance(users, list):
-            reason = f"likes of post {post['id']}: post_action_users is not an array but {v.describe(users)}"
-            return [Rejected(f"likes:{post['id']}", reason, body)]
-        return [self._like_event(post, user, created) for user in users]
+        results: list[SourceEvent | Rejected] = []
+        seen: set[Any] = set()
+        page = 0
+        while True:
+            body = self._call(self.client.post_action_users, post["id"], post_action_type_id=LIKE,
+                              page=page) or {}
+            users = body.get("post_action_users") if isinstance(body, Mapping) else body
+            if not isinstance(users, list):
+                reason = f"likes of post {post['id']}: post_action_users is not an array but {v.describe(users)}"
+                return [*results, Rejected(f"likes:{post['id']}", reason, body)]
+            keys = [_liker_key(user) for user in users]
+            fresh = [user for user, key in zip(users, keys, strict=True) if key is None or key not in seen]
+            results.extend(self._like_event(post, user, created) for user in fresh)
+            if len(users) < LIKERS_PER_PAGE:
+                return results
+            if not {key for key in keys if key is not None} - seen:
+                raise stalled_likers(post["id"], page)
+            seen.update(key for key in keys if key is not None)
+            page += 1
 
     def _like_event(self, post: Mapping[str, Any], user: Any, created: datetime) -> SourceEvent | Rejected:
         try:
@@ -306,6 +329,12 @@ class DiscourseSource:
             title=v.text(post, "topic_title"),
             category=self._category(post),
         )
+
+
+def _liker_key(user: Any) -> Any:
+    """What makes a liker the same one on another page (its id as given), else None."""
+    value = user.get("id") if isinstance(user, Mapping) else None
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
 
 
 def _like_count(post: Mapping[str, Any]) -> int:

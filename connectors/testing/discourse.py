@@ -4,6 +4,12 @@ Speaks what pydiscourse expects (exact ``application/json; charset=utf-8``, path
 without ``.json``) and what the official OpenAPI document describes; where real Discourse
 differs from the document (integer ``reply_to_post_number``, ``count`` in
 ``actions_summary``, discourse-solved's ``accepted_answer``) it answers like the real thing.
+
+Paging as Discourse pages: ``/posts.json`` 50 posts below ``before`` (exclusive), and
+``/post_action_users`` 200 likers a page (0-based ``page``, ``limit`` up to 200, oldest like
+first, ``total_rows_post_action_users`` only when there are more than a page). Fault mode
+``before_mode``: ``"inclusive"`` answers like older Discourse (the ``before`` post comes
+back too), ``"ignored"`` like a proxy that drops the parameter (always the newest page).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ __all__ = ["DiscourseEmulator", "iso"]
 
 USERS_PER_PAGE = 100
 POSTS_PER_PAGE = 50
+LIKERS_PER_PAGE = 200
+BEFORE_MODES = ("exclusive", "inclusive", "ignored")
 LIKE = 2
 
 
@@ -52,6 +60,7 @@ class DiscourseEmulator(Emulator):
         self.api_username = api_username
         #: Bad records to serve: kinds "user" and "post" (by id), "likers" (by post id).
         self.poison = Poison()
+        self.before_mode = "exclusive"
         self.route("GET", r"/admin/users/list/(?P<flag>[a-z_]+)(?:\.json)?", self.list_users)
         self.route("GET", r"/posts(?:\.json)?", self.latest_posts)
         self.route("GET", r"/post_action_users(?:\.json)?", self.post_action_users)
@@ -229,18 +238,30 @@ class DiscourseEmulator(Emulator):
         before = request.arg("before")
         with self.community.lock:
             posts = sorted(self.community.posts, key=lambda p: p.id, reverse=True)
-            if before:
+            if self.before_mode not in BEFORE_MODES:
+                raise ValueError(f"before_mode must be one of {BEFORE_MODES}")
+            if before and self.before_mode == "exclusive":
                 posts = [p for p in posts if p.id < int(before)]
+            elif before and self.before_mode == "inclusive":
+                posts = [p for p in posts if p.id <= int(before)]
             page = [self.post_json(p) for p in posts[:POSTS_PER_PAGE]]
         return json_response({"latest_posts": page})
 
     def post_action_users(self, request: Request) -> Response:
         post_id = int(request.arg("id", "0") or 0)
         action = int(request.arg("post_action_type_id", str(LIKE)) or LIKE)
+        page = int(request.arg("page", "0") or 0)
+        limit = int(request.arg("limit", str(LIKERS_PER_PAGE)) or LIKERS_PER_PAGE)
+        if not 0 < limit <= LIKERS_PER_PAGE or page < 0:
+            return json_response({"errors": [f"Invalid limit or page: limit must be 1..{LIKERS_PER_PAGE}"],
+                                  "error_type": "invalid_parameters"}, 400)
         with self.community.lock:
             if self.community.post_by_id(post_id) is None:
                 return self.error_response(404, "The requested URL or resource could not be found.")
             likes = self.community.likes_of_post(post_id) if action == LIKE else []
+            likes.sort(key=lambda like: like.created_at or self.community.now)
+            total = len(likes)
+            likes = likes[page * limit:(page + 1) * limit]  # oldest like first, like Discourse
             people = [self.community.person_by_id(like.user_id) for like in likes]
         users = [
             {"id": p.id, "username": p.username, "name": p.name, "avatar_template": _avatar(p),
@@ -248,9 +269,10 @@ class DiscourseEmulator(Emulator):
             for p in people if p is not None
         ]
         users += self.poison.extra("likers", post_id)
-        return json_response(
-            {"post_action_users": users, "total_rows_post_action_users": len(users)}
-        )
+        body: dict = {"post_action_users": users}
+        if total > limit:
+            body["total_rows_post_action_users"] = total
+        return json_response(body)
 
     def categories(self, request: Request) -> Response:
         """``/categories.json``: every category with the fields the spec requires."""

@@ -113,10 +113,39 @@ def test_post_action_users(client, discourse, community):
     body = client.post_action_users(post_id, post_action_type_id=2)
     expected = {like.user_id for like in community.likes_of_post(post_id)}
     assert {u["id"] for u in body["post_action_users"]} == expected
-    assert body["total_rows_post_action_users"] == len(expected)
+    assert "total_rows_post_action_users" not in body  # Discourse adds it only beyond one page
     user = body["post_action_users"][0]
     assert set(user) == {"id", "username", "name", "avatar_template", "post_url", "username_lower"}
     assert discourse.requests[-1].path == "/post_action_users"
+
+
+def test_post_action_users_pages_at_200(client, community):
+    post_id = community.posts[0].id
+    already = {like.user_id for like in community.likes_of_post(post_id)}
+    for person in community.people:
+        if person.id not in already:
+            community.add_like(post_id, person.id)
+    total = len(community.likes_of_post(post_id))
+    assert total > 200
+    first = client.post_action_users(post_id, post_action_type_id=2)
+    assert len(first["post_action_users"]) == 200 and first["total_rows_post_action_users"] == total
+    second = client.post_action_users(post_id, post_action_type_id=2, page=1)
+    ids = [u["id"] for page in (first, second) for u in page["post_action_users"]]
+    assert len(ids) == len(set(ids)) == total
+    small = client.post_action_users(post_id, post_action_type_id=2, page=2, limit=20)
+    assert [u["id"] for u in small["post_action_users"]] == ids[40:60]
+    with pytest.raises(DiscourseClientError):
+        client.post_action_users(post_id, post_action_type_id=2, limit=500)
+
+
+@pytest.mark.parametrize("mode", ["exclusive", "inclusive", "ignored"])
+def test_before_modes(client, discourse, community, mode):
+    discourse.before_mode = mode
+    newest = client.latest_posts()["latest_posts"]
+    before = newest[-1]["id"]
+    ids = [p["id"] for p in client.latest_posts(before=before)["latest_posts"]]
+    expected = {"exclusive": before - 1, "inclusive": before, "ignored": newest[0]["id"]}[mode]
+    assert ids[0] == expected
 
 
 def test_topic_view(client, community):
