@@ -7,8 +7,10 @@ failure part-way loses nothing and the next run repeats nothing.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +30,7 @@ from connectors.salesforce import RequestLimitExceeded, SalesforceCrm
 from connectors.slack_source import SlackSource
 from connectors.store import Store
 from flows.preflight import open_store, retry_transient
+from flows.progress import PullProgress
 from scoring.classify import ClassificationRules, to_activity
 from scoring.records import Activity, SourceEvent
 
@@ -55,39 +58,94 @@ def _quarantine(store: Store, source: str, rejected: Iterable[Rejected]) -> int:
     return sum(store.quarantine(source, bad.ref, bad.reason, bad.payload) for bad in rejected)
 
 
+@dataclass(frozen=True)
+class DiscourseMark:
+    """Where the Discourse read stands: every post up to ``done`` is stored; a read from ``high``
+    down to ``done`` may be in progress, with everything above ``before`` already stored.
+
+    Stored as the ``discourse:posts`` cursor: a plain post id when no read is in progress (the
+    format before checkpoints), JSON while one is.
+    """
+
+    done: int = 0
+    high: int | None = None
+    before: int | None = None
+
+    @classmethod
+    def parse(cls, value: str | None) -> DiscourseMark:
+        if not value:
+            return cls()
+        if value.lstrip().startswith("{"):
+            data = json.loads(value)
+            return cls(int(data["done"]), int(data["high"]), int(data["before"]))
+        return cls(int(value))
+
+    def dump(self) -> str:
+        if self.high is None or self.before is None:
+            return str(self.done)
+        return json.dumps({"done": self.done, "high": self.high, "before": self.before})
+
+    def fraction(self) -> float:
+        """How much of the read in progress is stored (post ids stand in for posts)."""
+        if self.high is None or self.before is None or self.high <= self.done:
+            return 0.0
+        return (self.high - self.before) / (self.high - self.done)
+
+
 @task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
       retry_condition_fn=retry_transient)
 def pull_discourse(
     block_name: str, database_block: str | None, now: datetime, rules: ClassificationRules,
     requests_per_minute: float = 0, likes_lookback_days: float = 2,
 ) -> dict[str, int]:
-    """Members and new posts/likes since the cursor; the cursor moves only after all pages are stored.
+    """Members and new posts/likes since the cursor, checkpointed page by page.
 
-    Discourse pages run newest first, so the cursor (the highest post id) can only be saved
-    once the whole increment is in; a re-run re-reads it and stores nothing twice.
+    Discourse pages run newest first, so the read of ``(done, high]`` is stored with a
+    checkpoint after every page (the lowest post id read). A run that is cancelled or
+    crashes resumes below that checkpoint, finishes the range, and only then reads what was
+    posted meanwhile: nothing is read twice, nothing is lost.
     """
-    logger = get_run_logger()
     source = DiscourseSource(DiscourseCredentials.load(block_name).get_client(),
                              pacer=Pacer(requests_per_minute))
     counts = Counter[str]()
+    progress = PullProgress("Discourse")
     with open_store(database_block) as store:
         for page in source.member_pages():
             counts["members"] += store.upsert_members(page)
             counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
-        cursor = store.get_cursor(DISCOURSE_POSTS_CURSOR)
-        high = int(cursor) if cursor else 0
-        pages = source.post_pages(high or None, now=now, likes_lookback=timedelta(days=likes_lookback_days))
-        for page in pages:
-            counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
-            counts["new_activities"] += store.save_page(activities=_activities(page.events, rules))
-            counts["events_seen"] += len(page.events)
-            counts["pages"] += 1
-            high = max(high, page.max_post_id)
-            if counts["pages"] % 20 == 0:
-                logger.info("Discourse: %d pages, %d new activities so far", counts["pages"], counts["new_activities"])
-        store.set_cursor(DISCOURSE_POSTS_CURSOR, str(high))
-    logger.info("Discourse: %s", dict(counts))
+        mark = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
+        if mark.before is not None:
+            counts["resumed_below"] = mark.before
+        while True:
+            mark = _read_discourse_range(store, source, mark, now, rules, likes_lookback_days, counts, progress)
+            if not counts.pop("_resumed", 0):
+                break
+    get_run_logger().info("Discourse: %s", dict(counts))
     return dict(counts)
+
+
+def _read_discourse_range(
+    store: Store, source: DiscourseSource, mark: DiscourseMark, now: datetime, rules: ClassificationRules,
+    likes_lookback_days: float, counts: Counter[str], progress: PullProgress,
+) -> DiscourseMark:
+    """Read down from the newest post (or from the checkpoint) to ``mark.done``; store each page with its checkpoint."""
+    resuming = mark.before is not None
+    pages = source.post_pages(mark.done or None, now=now, likes_lookback=timedelta(days=likes_lookback_days),
+                              before=mark.before)
+    for page in pages:
+        high = mark.high if mark.high is not None else page.max_post_id
+        mark = DiscourseMark(mark.done, max(high, page.max_post_id), page.position)
+        counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
+        counts["new_activities"] += store.save_page(activities=_activities(page.events, rules),
+                                                    cursor=(DISCOURSE_POSTS_CURSOR, mark.dump()))
+        counts["events_seen"] += len(page.events)
+        counts["pages"] += 1
+        progress.update(mark.fraction(), f"{counts['pages']} pages, {counts['new_activities']} new activities")
+    finished = DiscourseMark(max(mark.done, mark.high or 0))
+    store.set_cursor(DISCOURSE_POSTS_CURSOR, finished.dump())
+    if resuming:
+        counts["_resumed"] = 1  # the interrupted range is in: now read what came after it
+    return finished
 
 
 @task(name="pull-slack", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60,

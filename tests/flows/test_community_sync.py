@@ -17,7 +17,7 @@ from connectors.blocks import CommunitySlackCredentials
 from connectors.errors import NotFoundError
 from connectors.store import Store
 from flows.community_sync import community_sync
-from flows.pulls import DISCOURSE_POSTS_CURSOR, pull_discourse
+from flows.pulls import DISCOURSE_POSTS_CURSOR, DiscourseMark, pull_discourse
 from scoring import ClassificationRules
 from tests.flows.conftest import NOW, Deployment
 
@@ -91,23 +91,28 @@ def test_failed_alerts_are_sent_once_after_the_fix(deployment: Deployment) -> No
     assert third["actions"]["done"] == [] and len(alerts(d)) == len(entered)
 
 
-def test_cursor_holds_until_every_page_is_stored(deployment: Deployment) -> None:
-    """A sync that breaks mid-way keeps the old cursor; the next one loses and doubles nothing."""
+def test_a_read_stopped_at_page_n_resumes_at_page_n(deployment: Deployment) -> None:
+    """Every page is stored with its checkpoint: the next run starts below it, loses and doubles nothing."""
     d = deployment
     total = len(d.community.posts) + len(d.community.likes)
-    d.forum.faults.add(path="/posts", status=404, after=2)  # permanent: not retried
+    database = d.params["database_block"]
+    d.forum.faults.add(path="/posts", status=404, after=3)  # permanent: the run stops at page 4
     with disable_run_logger():
         with pytest.raises(NotFoundError):
-            pull_discourse.fn(d.params["discourse_block"], d.params["database_block"], NOW, ClassificationRules())
+            pull_discourse.fn(d.params["discourse_block"], database, NOW, ClassificationRules())
         with Store.open(d.database_url) as store:
-            assert store.get_cursor(DISCOURSE_POSTS_CURSOR) is None
+            mark = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
             partial = store.count_activities()
+        assert mark.done == 0 and mark.high == max(p.id for p in d.community.posts) and mark.before
         assert 0 < partial < total
-        counts = pull_discourse.fn(d.params["discourse_block"], d.params["database_block"], NOW, ClassificationRules())
+        d.forum.clear_requests()
+        counts = pull_discourse.fn(d.params["discourse_block"], database, NOW, ClassificationRules())
+    pages = [r for r in d.forum.requests if r.path.startswith("/posts")]
+    assert pages[0].query.get("before") == [str(mark.before)]  # resumed at page 4, not at the top
     with Store.open(d.database_url) as store:
         assert store.count_activities() == total
-        assert int(store.get_cursor(DISCOURSE_POSTS_CURSOR)) == max(p.id for p in d.community.posts)
-    assert counts["new_activities"] == total - partial
+        assert store.get_cursor(DISCOURSE_POSTS_CURSOR) == str(max(p.id for p in d.community.posts))
+    assert counts["new_activities"] == total - partial and counts["resumed_below"] == mark.before
 
 
 def test_unreadable_posts_are_quarantined_and_the_sync_goes_on(deployment: Deployment) -> None:
