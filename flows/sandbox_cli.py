@@ -32,9 +32,9 @@ class SandboxOptions:
     """What the sandbox serves and where."""
 
     port_base: int = DEFAULT_PORT_BASE
-    members: int = 300
-    companies: int = 40
-    activities: int = 4000
+    members: int = 120
+    companies: int = 20
+    activities: int = 1200
     seed: int = 7
     salesforce: bool = False
     slack_source: bool = False
@@ -67,8 +67,10 @@ def next_steps(api_url: str, endpoints: dict[str, str], blocks: dict[str, str | 
               "  prefect work-pool create default --type process",
               "  prefect deploy --all",
               "  prefect worker start --pool default",
-              "Then run it now (or wait for the 15-minute schedule):",
-              "  prefect deployment run 'community-sync/community-sync'",
+              "Then run it now; the emulators have no rate limit, so the first sync may skip the",
+              "Discourse pacing (50 requests a minute by default: ~10 minutes for this community):",
+              "  prefect deployment run 'community-sync/community-sync' --param discourse_requests_per_minute=0",
+              "The schedule runs it every 15 minutes, the first time 15 minutes after `prefect deploy`.",
               f"Alerts land in the emulated Slack ({endpoints['alerts']}/api/): "
               "drafts in #community-review, live ones in #community-alerts.",
               "Ctrl-C stops the sandbox."]
