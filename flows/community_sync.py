@@ -6,15 +6,10 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 from pydantic import Field
 
-from connectors.blocks import (
-    CommunitySlackCredentials,
-    DiscourseCredentials,
-    HubSpotCredentials,
-    SalesforceCredentials,
-)
+from connectors.blocks import CommunitySlackCredentials
 from connectors.errors import ConfigurationError, PermanentError
 from flows.params import (
     CrmName,
@@ -23,10 +18,11 @@ from flows.params import (
     intent_config,
     mode_banner,
 )
+from flows.lease import held_lease, run_owner
 from flows.preflight import preflight
-from flows.pulls import HUBSPOT, SALESFORCE, pull_discourse, pull_hubspot, pull_salesforce, pull_slack
+from flows.pull_plan import PullPlan
 from flows.report import emit_tier_events, publish_sync_report
-from flows.tasks import execute_actions, resolve_identities, score_and_plan
+from flows.tasks import execute_actions, score_and_plan
 
 __all__ = ["community_sync"]
 
@@ -82,14 +78,11 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     logger = get_run_logger()
     run_started = datetime.now(timezone.utc)
     now = now or run_started
-    crm_block = hubspot_block if crm == HUBSPOT else salesforce_block
+    pulls = PullPlan(discourse_block, slack_source_block, slack_channels, crm, hubspot_block, salesforce_block,
+                     discourse_requests_per_minute, likes_lookback_days, slack_pacing, slack_backfill_days)
     try:
-        checked = preflight({
-            "discourse_block": (DiscourseCredentials, discourse_block),
-            "slack_source_block": (CommunitySlackCredentials, slack_source_block),
-            f"{crm}_block": (HubSpotCredentials if crm == HUBSPOT else SalesforceCredentials, crm_block),
-            "slack_block": (CommunitySlackCredentials, slack_block),
-        }, database_block=database_block, model_block=model_block)
+        checked = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
+                            database_block=database_block, model_block=model_block)
     except ConfigurationError as err:
         logger.error("Configuration: %s", err)
         return Failed(message=str(err))
@@ -97,29 +90,20 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours)
     logger.info(mode_banner("Intent playbook", intent_mode, intent_review_channel))
     summary: dict[str, Any] = {"now": now.isoformat(), "intent_mode": intent_mode, "model_version": model.version}
-    try:
-        if discourse_block:
-            summary["discourse"] = pull_discourse(
-                discourse_block, database_block, now, rules, discourse_requests_per_minute, likes_lookback_days,
-            )
-        if slack_source_block:
-            summary["slack"] = pull_slack(
-                slack_source_block, database_block, now, rules,
-                slack_channels or ["general", "help", "feature-requests"], slack_pacing, slack_backfill_days,
-            )
-        if crm_block:
-            if crm == HUBSPOT:
-                summary[HUBSPOT] = pull_hubspot(crm_block, database_block)
-            else:
-                summary[SALESFORCE] = pull_salesforce(crm_block, database_block, rules)
-            summary["identity"] = resolve_identities(database_block, crm)
-    except (ConfigurationError, PermanentError) as err:
-        logger.error("Stopped: %s", err)
-        return Failed(message=str(err))
-    summary["scored"] = score_and_plan(
-        database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
-    )
-    report = execute_actions(database_block, slack_block, {crm: crm_block}, run_started)
+    with held_lease(database_block, run_owner()) as other:
+        if other is not None:
+            message = f"skipped: {other} is pulling into this database; the next scheduled run catches up"
+            logger.warning(message)
+            return Completed(message=message)
+        try:
+            summary |= pulls.run(database_block, now, rules)
+        except (ConfigurationError, PermanentError) as err:
+            logger.error("Stopped: %s", err)
+            return Failed(message=str(err))
+        summary["scored"] = score_and_plan(
+            database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
+        )
+        report = execute_actions(database_block, slack_block, {crm: pulls.crm_block}, run_started)
     summary["actions"] = {"done": report.done, "failed": report.failed, "rows": report.rows()}
     publish_sync_report(summary)
     emit_tier_events(summary["scored"]["transitions"], summary["scored"]["signals"])

@@ -28,6 +28,7 @@ from scoring.records import (
 )
 
 from . import ledger as _ledger
+from . import locks as _locks
 from . import quarantine as _quarantine
 from . import signal_states as _signals
 from .rows import from_row, to_row
@@ -318,6 +319,21 @@ class Store:
         rows = (to_row(s, kind=kind, updated_at=now) for s in states)
         with self._write() as conn:
             return upsert(conn, t.tier_state, rows)
+
+    def try_lease(self, name: str, owner: str, ttl: timedelta) -> bool:
+        """Take or renew the named lease for ``owner``; False while another owner holds it."""
+        with self._write() as conn:
+            return _locks.acquire(conn, name, owner, ttl, _now())
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the named lease back (no-op if ``owner`` no longer holds it)."""
+        with self._write() as conn:
+            _locks.release(conn, name, owner)
+
+    def lease_holder(self, name: str) -> str | None:
+        """The owner holding the named lease now, if any."""
+        with self._read() as conn:
+            return _locks.holder(conn, name, _now())
 
     def start_signals(self, current: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Record the (signal, entity) pairs holding now; return those that just started."""
