@@ -6,6 +6,13 @@ Needs the test extras (jsonschema, openapi-schema-validator, referencing).
 
 Where a spec is known to lag or contradict the live service, a small documented erratum is
 applied (see ``ERRATA``); pass ``errata=False`` to validate against the document verbatim.
+
+The documents live in the repository, in ``spec_files/`` next to this module (see its
+README for their sources and licences): the vendors' files cut down to the paths in ``USED``
+and the definitions those reference, so a fresh clone runs the spec tests. A test that
+needs another path: add it to ``USED`` and regenerate from the full documents with
+``python -m connectors.testing.specs /path/to/full/specs``. ``COMMUNITY_SPECS_DIR`` points
+the validators at another folder of the same layout (the full documents, say).
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,12 +32,29 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-__all__ = ["ERRATA", "SPECS_DIR", "load_spec", "request_validator", "response_validator"]
+__all__ = ["ERRATA", "SPECS_DIR", "USED", "load_spec", "request_validator", "response_validator",
+           "trim"]
 
-SPECS_DIR = Path(os.environ.get("COMMUNITY_SPECS_DIR",
-                                Path(__file__).resolve().parents[3] / "shared" / "specs"))
-FILES = {"discourse": ["discourse/openapi.json"], "slack": ["slack/web-api-openapi-v2.json"],
-         "hubspot": sorted(f"hubspot/{p.name}" for p in (SPECS_DIR / "hubspot").glob("*.json"))}
+SPECS_DIR = Path(os.environ.get("COMMUNITY_SPECS_DIR", Path(__file__).resolve().parent / "spec_files"))
+
+#: The documented paths the tests validate against, per vendored document.
+USED: dict[str, tuple[str, ...]] = {
+    "discourse/openapi.json": ("/admin/users/list/{flag}.json", "/categories.json", "/posts.json"),
+    "slack/web-api-openapi-v2.json": (
+        "/auth.test", "/chat.postMessage", "/conversations.history", "/conversations.info",
+        "/conversations.list", "/conversations.replies", "/users.info", "/users.list",
+        "/users.lookupByEmail"),
+    "hubspot/associations-v4.json": (
+        "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}",),
+    "hubspot/companies-v3.json": ("/crm/v3/objects/companies",),
+    "hubspot/contacts-v3.json": ("/crm/v3/objects/contacts",),
+    "hubspot/properties-v3.json": ("/crm/v3/properties/{objectType}/{propertyName}",),
+    "hubspot/tasks-v3.json": (
+        "/crm/v3/objects/tasks", "/crm/v3/objects/tasks/batch/upsert", "/crm/v3/objects/tasks/search",
+        "/crm/v3/objects/tasks/{taskId}"),
+}
+FILES = {service: [f for f in USED if f.startswith(f"{service}/")]
+         for service in ("discourse", "slack", "hubspot")}
 
 
 def _discourse(spec: dict) -> None:
@@ -136,3 +161,56 @@ def request_validator(
     """Validator for the documented JSON request body of ``method path`` (OpenAPI 3)."""
     pointer = ["paths", path, method.lower(), "requestBody", "content", "application/json", "schema"]
     return _validator(service, path, pointer, errata)
+
+
+# -- vendoring: cut the full documents down to what the tests use -----------------------------
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            yield ref
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def trim(spec: dict, paths: tuple[str, ...]) -> dict:
+    """``spec`` with only ``paths`` and everything they reference (transitively), unchanged."""
+    out = {k: v for k, v in spec.items() if k not in ("paths", "definitions", "components")}
+    out["paths"] = {path: spec["paths"][path] for path in paths}
+    pending, done = list(_refs(out["paths"])), set()
+    while pending:
+        ref = pending.pop()
+        if ref in done:
+            continue
+        done.add(ref)
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in ref[2:].split("/")]
+        source, target = spec, out
+        for token in tokens[:-1]:
+            source = source[token]
+            target = target.setdefault(token, {})
+        target[tokens[-1]] = source[tokens[-1]]
+        pending.extend(_refs(source[tokens[-1]]))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate ``spec_files/`` from a folder of the full documents."""
+    if len(argv) != 1:
+        print("usage: python -m connectors.testing.specs /path/to/full/specs", file=sys.stderr)
+        return 2
+    full, here = Path(argv[0]), Path(__file__).resolve().parent / "spec_files"
+    for relative, paths in USED.items():
+        spec = json.loads((full / relative).read_text(encoding="utf-8"))
+        target = here / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(trim(spec, paths), indent=1, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+        print(f"{relative}: {len(paths)} paths, {target.stat().st_size:,} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
