@@ -218,23 +218,25 @@ def message_events(
             thread_owner_key=f"{SERVICE}:{owner}" if owner else None,
         ))
     for reaction in reactions:
+        payload = {"channel": channel_id, "ts": ts, "reaction": reaction}
+        label = reaction.get("name") if isinstance(reaction, Mapping) else None
+        ref = f"reaction:{channel_id}:{ts}:{clean_text(label)}" if isinstance(label, str) else None
         try:
             reaction = v.record(reaction, "reaction")
-            name = v.text(reaction, "name", required=True)
+            name = v.text(reaction, "name", required=True) or ""
             reactors = v.items(reaction, "users")
-            for reactor in reactors:  # all checked before any counts: one entry, one verdict
-                if not isinstance(reactor, str) or not clean_text(reactor):
-                    raise BadRecord(f"reaction by a user that is not a user id: {v.describe(reactor)}")
         except BadRecord as err:
-            label = reaction.get("name") if isinstance(reaction, Mapping) else None
-            ref = f"reaction:{channel_id}:{ts}:{clean_text(label)}" if isinstance(label, str) else None
-            rejected.append(Rejected(ref, f"reaction: {err}", {"channel": channel_id, "ts": ts, "reaction": reaction}))
+            rejected.append(Rejected(ref, f"reaction: {err}", payload))
             continue
         for reactor in reactors:
-            if reactor != SLACKBOT_ID and reactor not in bot_users:
+            if reactor == SLACKBOT_ID or (isinstance(reactor, str) and reactor in bot_users):
+                continue
+            try:
                 events.append(reaction_event(
-                    channel_id, channel_name, ts, reactor, name or "", item_user=user,
+                    channel_id, channel_name, ts, reactor, name, item_user=user,
                     thread_ts=thread_ts if is_reply else None, workspace_url=workspace_url))
+            except BadRecord as err:  # one per bad reactor; the emoji's other users still count
+                rejected.append(Rejected(ref, f"reaction {name!r}: {err}", payload))
     return events, rejected
 
 
