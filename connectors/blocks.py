@@ -6,7 +6,7 @@ field so the same flows run against the real services or the local emulators.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
@@ -44,6 +44,11 @@ class DiscourseCredentials(Block):
     api_username: str = Field(default="system", description="User the API key acts as.")
     api_key: SecretStr = Field(description="An admin API key (Admin → API → Keys).")
     timeout_seconds: float = Field(default=30, description="Timeout of one request.")
+    requests_per_minute: float = Field(
+        default=50, ge=0, le=6000,
+        description="Pacing of our calls: Discourse allows 60 a minute for all admin API keys of a site "
+                    "(DISCOURSE_MAX_ADMIN_API_REQS_PER_MINUTE); 0 = unpaced, for a local emulator only.",
+    )
 
     def get_client(self) -> DiscourseClient:
         """A pydiscourse client for this forum."""
@@ -72,6 +77,12 @@ class CommunitySlackCredentials(Block):
         default="https://slack.com/api/", description="Web API base URL, ending in /api/."
     )
     timeout_seconds: int = Field(default=30, description="Timeout of one request.")
+    pacing: Literal["tier3", "limited", "unpaced"] = Field(
+        default="tier3",
+        description="History pacing of a community workspace's app: tier3 (internal or Marketplace apps), "
+                    "limited (commercially distributed apps since 2025: 1 history call a minute, 15 messages), "
+                    "unpaced (a local emulator only).",
+    )
 
     def get_client(self) -> WebClient:
         """A slack-sdk WebClient with its own retries off: our policy is the only one."""

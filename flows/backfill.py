@@ -36,8 +36,8 @@ def backfill(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
     salesforce_block: str | None = "salesforce",
     database_block: str | None = None,
     model_block: str | None = None,
-    discourse_requests_per_minute: Annotated[float, Field(ge=0, le=6000)] = 50,
-    slack_pacing: SlackPacing = "tier3",
+    discourse_requests_per_minute: Annotated[float | None, Field(ge=0, le=6000)] = None,
+    slack_pacing: SlackPacing | None = None,
     slack_backfill_days: Annotated[float, Field(gt=0, le=3650)] = 365,
 ) -> dict[str, Any] | State:
     """Pull everything the sources and the CRM hold, resumably; scoring and plays are left to community_sync.
@@ -52,8 +52,8 @@ def backfill(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
         database_block: Community Scoring State Database block; empty = $COMMUNITY_SCORING_DATABASE_URL,
             else the SQLite file ~/.community-scoring/state.db of the worker's user.
         model_block: Community Scoring Model block whose classification rules turn posts into activities.
-        discourse_requests_per_minute: Client-side pacing; Discourse allows 60 a minute for all API keys of a site.
-        slack_pacing: tier3 (internal or Marketplace apps), limited (1 history call a minute) or unpaced (emulators).
+        discourse_requests_per_minute: Overrides the Discourse block's pacing (calls a minute; 0 = unpaced); empty = the block's.
+        slack_pacing: Overrides the community Slack block's pacing (tier3, limited, unpaced); empty = the block's.
         slack_backfill_days: How far back each Slack channel is read.
     """
     logger = get_run_logger()

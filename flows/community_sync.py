@@ -42,9 +42,9 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     intent_alert_channel: str = "community-alerts",
     intent_review_channel: str = "community-review",
     intent_task_due_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 4,
-    discourse_requests_per_minute: Annotated[float, Field(ge=0, le=6000)] = 50,
+    discourse_requests_per_minute: Annotated[float | None, Field(ge=0, le=6000)] = None,
     likes_lookback_days: Annotated[float, Field(ge=0, le=365)] = 2,
-    slack_pacing: SlackPacing = "tier3",
+    slack_pacing: SlackPacing | None = None,
     slack_backfill_days: Annotated[float, Field(gt=0, le=3650)] = 90,
     leaderboard_size: Annotated[int, Field(ge=1, le=1000)] = 25,
     now: datetime | None = None,
@@ -67,10 +67,9 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
         intent_alert_channel: Slack channel for live Intent alerts.
         intent_review_channel: Slack channel for draft Intent alerts.
         intent_task_due_hours: The CRM task is due this many hours after the play.
-        discourse_requests_per_minute: Client-side pacing; Discourse allows 60 a minute for all API keys of a site. 0 = unpaced.
+        discourse_requests_per_minute: Overrides the Discourse block's pacing (calls a minute; 0 = unpaced); empty = the block's.
         likes_lookback_days: Posts this young are re-read for new likes.
-        slack_pacing: tier3 (internal or Marketplace apps), limited (1 history call a minute, 15 messages each,
-            for commercially distributed apps) or unpaced (local emulators only).
+        slack_pacing: Overrides the community Slack block's pacing (tier3, limited, unpaced); empty = the block's.
         slack_backfill_days: How far back a channel's first sync reads.
         leaderboard_size: Accounts in the leaderboard artifact.
         now: Score as of this moment (leave empty: the run's start). Set it only to replay the past.

@@ -33,9 +33,9 @@ class PullPlan:
     crm: str
     hubspot_block: str | None
     salesforce_block: str | None
-    discourse_requests_per_minute: float
+    discourse_requests_per_minute: float | None
     likes_lookback_days: float
-    slack_pacing: str
+    slack_pacing: str | None
     slack_backfill_days: float
 
     @property

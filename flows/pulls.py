@@ -96,7 +96,7 @@ class DiscourseMark:
       retry_condition_fn=retry_transient)
 def pull_discourse(
     block_name: str, database_block: str | None, now: datetime, rules: ClassificationRules,
-    requests_per_minute: float = 0, likes_lookback_days: float = 2,
+    requests_per_minute: float | None = None, likes_lookback_days: float = 2,
 ) -> dict[str, int]:
     """Members and new posts/likes since the cursor, checkpointed page by page.
 
@@ -105,8 +105,9 @@ def pull_discourse(
     crashes resumes below that checkpoint, finishes the range, and only then reads what was
     posted meanwhile: nothing is read twice, nothing is lost.
     """
-    source = DiscourseSource(DiscourseCredentials.load(block_name).get_client(),
-                             pacer=Pacer(requests_per_minute))
+    block = DiscourseCredentials.load(block_name)
+    pace = block.requests_per_minute if requests_per_minute is None else requests_per_minute
+    source = DiscourseSource(block.get_client(), pacer=Pacer(pace))
     counts = Counter[str]()
     progress = PullProgress("Discourse")
     with open_store(database_block) as store:
@@ -152,7 +153,7 @@ def _read_discourse_range(
       retry_condition_fn=retry_transient)
 def pull_slack(
     block_name: str, database_block: str | None, now: datetime, rules: ClassificationRules,
-    channels: list[str], pacing: str = "tier3", backfill_days: float = 90,
+    channels: list[str], pacing: str | None = None, backfill_days: float = 90,
 ) -> dict[str, int]:
     """Members and, per chosen channel, messages, replies and reactions newer than its cursor.
 
@@ -160,7 +161,8 @@ def pull_slack(
     transaction: an interrupted backfill resumes where it stopped.
     """
     logger = get_run_logger()
-    source = SlackSource(CommunitySlackCredentials.load(block_name).get_client(), pacing=pacing)
+    block = CommunitySlackCredentials.load(block_name)
+    source = SlackSource(block.get_client(), pacing=pacing or block.pacing)
     counts = Counter[str]()
     with open_store(database_block) as store:
         for page in source.member_pages():

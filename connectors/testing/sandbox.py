@@ -140,13 +140,15 @@ def sandbox(
             forum = _start(stack, DiscourseEmulator(community, _secret("", fresh_secrets, "test-key")),
                            "discourse", port_base)
             DiscourseCredentials(base_url=forum.base_url, api_username=forum.api_username,
-                                 api_key=SecretStr(forum.api_key)).save(names["discourse_block"], overwrite=True)
+                                 api_key=SecretStr(forum.api_key), requests_per_minute=0).save(
+                names["discourse_block"], overwrite=True)
             blocks["discourse_block"] = names["discourse_block"]
         if "slack" in sources:
             workspace = generate_slack_workspace(community, messages=slack_messages, now=now)
             slack = _start(stack, SlackEmulator(community, _secret("xoxb-", fresh_secrets, "xoxb-community"),
                                                 workspace=workspace), "slack", port_base)
-            CommunitySlackCredentials(token=SecretStr(slack.token), base_url=f"{slack.base_url}/api/").save(
+            CommunitySlackCredentials(token=SecretStr(slack.token), base_url=f"{slack.base_url}/api/",
+                                      pacing="unpaced").save(
                 names["slack_source_block"], overwrite=True)
             blocks["slack_source_block"] = names["slack_source_block"]
         started: dict[str, HubSpotEmulator | SalesforceEmulator] = {}
