@@ -29,6 +29,7 @@ from scoring.records import (
 
 from . import ledger as _ledger
 from . import locks as _locks
+from . import privacy as _privacy
 from . import quarantine as _quarantine
 from . import signal_states as _signals
 from .rows import from_row, to_row
@@ -117,6 +118,7 @@ class Store:
         """Insert or update members by key; returns how many were written."""
         now = _now()
         with self._write() as conn:
+            members = _privacy.admit_members(conn, members, now)
             return upsert(conn, t.members, (to_row(m, updated_at=now) for m in members))
 
     def members(self) -> list[Member]:
@@ -133,6 +135,7 @@ class Store:
     @staticmethod
     def _add_activities(conn: Connection, activities: Iterable[Activity]) -> int:
         now = _now()
+        activities = _privacy.admit_activities(conn, activities)
         rows = (to_row(a, ingested_at=now) for a in activities)
         return insert_ignore(conn, t.activities, rows, conflict=["source", "source_event_id"])
 
@@ -159,6 +162,7 @@ class Store:
         """Store one pulled page and advance its cursor atomically; returns new activities."""
         with self._write() as conn:
             now = _now()
+            members = _privacy.admit_members(conn, members, now)
             upsert(conn, t.members, (to_row(m, updated_at=now) for m in members))
             inserted = self._add_activities(conn, activities)
             if cursor is not None:
@@ -202,6 +206,8 @@ class Store:
     def _upsert_crm(self, crm: str, record_type: type, records: Iterable[Any]) -> int:
         now = _now()
         with self._write() as conn:
+            if record_type is CrmContact:
+                records = _privacy.admit_contacts(conn, records)
             rows = (to_row(r, crm=crm, updated_at=now) for r in records)
             return upsert(conn, _CRM_TABLES[record_type], rows)
 
@@ -397,6 +403,30 @@ class Store:
         """Keys of all actions already carried out."""
         with self._read() as conn:
             return _ledger.done_keys(conn)
+
+    # -- privacy (connectors/store/privacy.py) ---------------------------------------------
+
+    def forget(self, *, member_key: str | None = None, email: str | None = None,
+               reason: str = "") -> _privacy.ForgetReport:
+        """Erase a member, or every member with ``email``, and keep them out of later writes."""
+        with self._write() as conn:
+            return _privacy.forget(conn, member_keys=[member_key] if member_key else [],
+                                   emails=[email] if email else [], reason=reason, now=_now())
+
+    def opted_out(self, member_keys: Iterable[str]) -> set[str]:
+        """Which of ``member_keys`` were forgotten (planners leave them out)."""
+        with self._read() as conn:
+            return _privacy.opted_out_keys(conn, member_keys)
+
+    def opt_outs(self) -> list[_privacy.OptOut]:
+        """The opt-out list: digests only, oldest first."""
+        with self._read() as conn:
+            return _privacy.opt_outs(conn)
+
+    def purge_raw_text(self, before: datetime) -> dict[str, int]:
+        """Blank activity titles/excerpts and quarantined payloads older than ``before``."""
+        with self._write() as conn:
+            return _privacy.purge_raw_text(conn, before)
 
     # -- quarantine ---------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ __all__ = [
     "inbound_events",
     "members",
     "metadata",
+    "privacy_opt_outs",
     "quarantine",
     "signal_state",
     "sync_cursors",
@@ -252,4 +253,16 @@ quarantine = Table(
     # sha256 of the ref, or of the payload when there is none: one row per bad record (0005).
     Column("fingerprint", CleanString, nullable=False),
     Index("uq_quarantine_source_fingerprint", "source", "fingerprint", unique=True),
+)
+
+#: Forgotten people (migration 0006): SHA-256 digests of emails and member keys, never the
+#: values, so keeping someone out stores nothing about them (`connectors.store.privacy`).
+privacy_opt_outs = Table(
+    "privacy_opt_outs",
+    metadata,
+    Column("digest", CleanString, primary_key=True),
+    Column("kind", CleanString, nullable=False),
+    Column("reason", CleanText, nullable=False, server_default=text("''")),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind IN ('email', 'member')", name="ck_privacy_opt_outs_kind"),
 )
