@@ -1,0 +1,92 @@
+"""``set_identity_override``: the operator's word on who belongs to which account, from the UI.
+
+The same as ``community-scoring override set/remove`` (`flows.cli`): an override ties a member
+to a CRM account, or with no account keeps it from ever matching; `resolve` applies it at
+the next sync, ahead of every automatic match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
+
+from connectors.errors import ConfigurationError
+from flows.preflight import open_store, preflight
+from flows.pulls import HUBSPOT, SALESFORCE
+
+__all__ = ["set_identity_override"]
+
+ARTIFACT_KEY = "community-identity-overrides"
+NEVER = "(never matched)"
+
+
+@task(name="set-override", cache_policy=NO_CACHE)
+def apply_override(database_block: str | None, member_key: str, account_id: str | None, remove: bool,
+                   note: str) -> dict[str, Any]:
+    """Set or remove one override; returns the change, warnings, and the whole list after it."""
+    with open_store(database_block) as store:
+        before = store.overrides()
+        warnings = []
+        if member_key not in {m.key for m in store.members()}:
+            warnings.append(f"no member {member_key!r} is stored yet: the override applies once it is synced")
+        if remove:
+            store.remove_override(member_key)
+        else:
+            if account_id and account_id not in {a.id for crm in (HUBSPOT, SALESFORCE) for a in store.accounts(crm)}:
+                warnings.append(f"no CRM account {account_id!r} is cached yet: check the id")
+            store.set_override(member_key, account_id, note)
+        after = store.overrides()
+        names = {a.id: a.name for crm in (HUBSPOT, SALESFORCE) for a in store.accounts(crm)}
+    rows = [{"member": k, "account": v or NEVER, "account name": names.get(v, "-") if v else "-"}
+            for k, v in sorted(after.items())]
+    return {"member_key": member_key, "had": member_key in before, "before": before.get(member_key),
+            "now": after.get(member_key), "set": member_key in after, "warnings": warnings, "overrides": rows}
+
+
+@flow(name="set-identity-override", log_prints=True)
+def set_identity_override(
+    member_key: str,
+    account_id: str | None = None,
+    remove: bool = False,
+    note: str = "",
+    database_block: str | None = None,
+) -> dict[str, Any] | State:
+    """Tie a community member to a CRM account by hand, keep them from matching, or remove the override.
+
+    Applied at the next sync, ahead of every automatic match.
+
+    Args:
+        member_key: The member, e.g. discourse:123 or slack:U0123 (see the identity artifacts of a sync).
+        account_id: The CRM account id to tie them to; empty or "none" = never match this member.
+        remove: Remove the member's override instead (automatic matching applies again).
+        note: Why, for whoever reads the override list later.
+        database_block: Community Scoring State Database block; empty = $COMMUNITY_SCORING_DATABASE_URL,
+            else the SQLite file ~/.community-scoring/state.db of the worker's user.
+    """
+    logger = get_run_logger()
+    member_key = member_key.strip()
+    account = None if (account_id or "").strip().lower() in ("", "none") else (account_id or "").strip()
+    if not member_key:
+        logger.error("Configuration: member_key is empty")
+        return Failed(message="member_key is empty: give a member key such as discourse:123")
+    try:
+        preflight({}, database_block=database_block)
+    except ConfigurationError as err:
+        logger.error("Configuration: %s", err)
+        return Failed(message=str(err))
+    result = apply_override(database_block, member_key, account, remove, note)
+    for warning in result["warnings"]:
+        logger.warning(warning)
+
+    def shown(value: str | None, present: bool) -> str:
+        return (value or NEVER) if present else "no override"
+
+    logger.info("Override of %s: %s -> %s", member_key, shown(result["before"], result["had"]),
+                shown(result["now"], result["set"]))
+    create_table_artifact(result["overrides"] or [{"member": "-", "account": "no overrides"}], key=ARTIFACT_KEY,
+                          description="Identity overrides: member -> CRM account, applied at every sync")
+    return result
