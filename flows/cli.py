@@ -32,7 +32,14 @@ def _sync(args: argparse.Namespace) -> int:
     params = json.loads(args.params.read_text()) if args.params else {}
     if args.live:
         params["intent_mode"] = "live"
-    summary = community_sync(**params)
+    state = community_sync(**params, return_state=True)
+    if not state.is_completed():
+        print(f"sync {state.name.lower()}: {state.message}", file=sys.stderr)
+        return 1
+    summary = state.result()
+    if summary is None:  # stood aside: another run is pulling into this database
+        print(state.message)
+        return 0
     print(json.dumps({k: summary[k] for k in summary if k != "scored"} | {"tiers": summary["scored"]["tiers"]},
                      indent=2, default=str))
     return 0 if not summary["actions"]["failed"] else 1

@@ -54,11 +54,12 @@ class Deployment:
         return self.box.crm
 
 
-def make_deployment(tmp_path: Path, *, sources=("discourse",), crm="hubspot") -> Iterator[Deployment]:
+def make_deployment(tmp_path: Path, *, sources=("discourse",), crm="hubspot",
+                    database_url: str | None = None) -> Iterator[Deployment]:
     community = generate_community(members=150, companies=25, activities=2500, seed=3, now=NOW)
     prefix = f"t{uuid.uuid4().hex[:8]}"
     with sandbox(community, sources=sources, crm=crm, prefix=prefix, slack_messages=600, now=NOW) as box:
-        url = f"sqlite:///{tmp_path / 'state.db'}"
+        url = database_url or f"sqlite:///{tmp_path / 'state.db'}"
         StateDatabase(url=url).save(f"{prefix}-db", overwrite=True)
         params = dict(database_block=f"{prefix}-db", crm=crm, intent_mode="live", discourse_requests_per_minute=0,
                       slack_pacing="unpaced", **box.blocks)
