@@ -46,6 +46,9 @@ def run_demo(
 ) -> DemoResult:
     """Generate, serve, sync ``runs`` times, and report."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Without a Prefect server configured, the demo starts an ephemeral one; its 20 s start-up
+    # limit is too short on a loaded machine (two cores busy with a test run, say).
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     from connectors.testing import generate_community
     from connectors.testing.sandbox import sandbox
     from flows.community_sync import community_sync
