@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, RetryableError
 from playbooks.actions import Action, CreateCrmTask, SendSlackAlert, action_from_payload
 
 if TYPE_CHECKING:
@@ -129,22 +129,40 @@ def execute_pending(
     owner = owner or f"run-{uuid.uuid4()}"
     entries = [e for e in store.ledger() if _is_open(e, max_attempts)]
     report = ExecutionReport()
+    unreachable: dict[str, str] = {}  # service -> the error that showed it down this run
     for index, listed in enumerate(entries, start=1):
-        claim = store.ledger_claim(listed.key, owner, lease=lease, max_attempts=max_attempts)
-        if claim is None:
+        service = _service(listed)
+        if service in unreachable:
+            report.skipped.append((listed.key, f"not attempted: {service} failed this run after retries "
+                                               f"({unreachable[service]}); the next run tries again"))
+        elif (claim := store.ledger_claim(listed.key, owner, lease=lease, max_attempts=max_attempts)) is None:
             report.skipped.append((listed.key, _why_skipped(store, listed.key)))
         else:
-            _execute(store, performers, claim.entry, owner, report,
-                     maybe_sent=claim.taken_over or claim.entry.created_at < run_started
-                     or claim.entry.attempts > 0)
+            error = _execute(store, performers, claim.entry, owner, report,
+                             maybe_sent=claim.taken_over or claim.entry.created_at < run_started
+                             or claim.entry.attempts > 0)
+            if isinstance(error, RetryableError):
+                unreachable[service] = str(error)
         if on_progress:
             on_progress(index, len(entries))
     return report
 
 
+def _service(entry: LedgerEntry) -> str:
+    """Which service an entry's action goes to: a service down for one action is down for its others."""
+    if entry.kind == "slack_alert":
+        return "Slack"
+    return str(entry.payload.get("crm") or entry.kind)
+
+
 def _execute(store: Store, performers: Performers, entry: LedgerEntry, owner: str,
-             report: ExecutionReport, *, maybe_sent: bool) -> None:
-    """Perform one claimed entry and record the outcome under this run's claim."""
+             report: ExecutionReport, *, maybe_sent: bool) -> Exception | None:
+    """Perform one claimed entry and record the outcome under this run's claim; the error, if any.
+
+    A service still failing after the retry policy's attempts (down, overloaded) is not
+    tried again this run for its other actions: they stay open for the next run instead of
+    each waiting out the same retries.
+    """
     try:
         action = action_from_payload(entry.payload)
         external_id = _perform(action, performers, entry.created_at if maybe_sent else None)
@@ -154,8 +172,10 @@ def _execute(store: Store, performers: Performers, entry: LedgerEntry, owner: st
             log.warning("action %s: the claim ran out and another run took the entry over; "
                         "this failure is not recorded", entry.key)
         report.failed.append((entry.key, str(err)))
+        return err
     else:
         if not store.ledger_done(entry.key, external_id, owner=owner):
             log.warning("action %s was also completed by another run after this run's claim "
                         "ran out (a lease shorter than the action?)", entry.key)
         report.done.append((entry.key, external_id))
+    return None

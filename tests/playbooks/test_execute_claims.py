@@ -84,3 +84,26 @@ def test_a_failure_releases_the_claim_for_the_next_run(store: Store, slack: Slac
     second = execute_pending(store, Performers(slack=_notifier(slack)), run_started=started)
     assert [key for key, _ in second.done] == ["flaky"] and second.skipped == []
     assert len(slack.messages(CHANNEL)) == 1
+
+
+def test_a_service_down_after_retries_is_not_tried_again_for_its_other_actions(
+        store: Store, slack: SlackEmulator) -> None:
+    """A dead Slack costs one action's retries, not every action's; the others stay open for the next run."""
+    started = datetime.now(timezone.utc)
+    record_plan(store, [_alert(f"a{n}") for n in range(5)])
+    slack.faults.add(path="/api/chat.postMessage", status=503, times=100)
+
+    report = execute_pending(store, Performers(slack=_notifier(slack)), run_started=started)
+
+    assert [key for key, _ in report.failed] == ["a0"] and report.done == []
+    assert [key for key, _ in report.skipped] == ["a1", "a2", "a3", "a4"]
+    assert all("Slack failed this run" in why for _, why in report.skipped)
+    posts = [r for r in slack.requests if r.path == "/api/chat.postMessage"]
+    assert len(posts) == 1  # one attempt under this test's one-attempt policy, then nothing more
+    assert {e.key: e.status for e in store.ledger()} == {"a0": "failed", "a1": "pending", "a2": "pending",
+                                                         "a3": "pending", "a4": "pending"}
+
+    slack.faults.clear()
+    again = execute_pending(store, Performers(slack=_notifier(slack)), run_started=datetime.now(timezone.utc))
+    assert sorted(key for key, _ in again.done) == ["a0", "a1", "a2", "a3", "a4"]
+    assert len(slack.messages(CHANNEL)) == 5
