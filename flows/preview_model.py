@@ -79,7 +79,7 @@ def _publish(summary: dict[str, Any], now: datetime) -> None:
 
 @flow(name="preview-model", log_prints=True)
 def preview_model(
-    draft_model_block: str,
+    draft_model_block: str | None = None,
     model_block: str | None = None,
     database_block: str | None = None,
     now: datetime | None = None,
@@ -89,7 +89,7 @@ def preview_model(
     Args:
         draft_model_block: Community Scoring Model block holding the draft (save a copy of the
             published block under a new name, edit it, preview it here, then publish it by
-            pointing the sync's model_block at it).
+            pointing the sync's model_block at it); empty = the built-in defaults.
         model_block: Community Scoring Model block with the published model; empty = the defaults.
         database_block: Community Scoring State Database block; empty = $COMMUNITY_SCORING_DATABASE_URL,
             else the SQLite file ~/.community-scoring/state.db of the worker's user.
@@ -100,7 +100,8 @@ def preview_model(
     try:
         checked = preflight({"draft_model_block": (ScoringSettings, draft_model_block)},
                             database_block=database_block, model_block=model_block)
-        draft = load_block(ScoringSettings, draft_model_block, "draft_model_block")
+        draft = load_block(ScoringSettings, draft_model_block, "draft_model_block") if draft_model_block \
+            else ScoringSettings()
     except ConfigurationError as err:
         logger.error("Configuration: %s", err)
         return Failed(message=str(err))

@@ -20,7 +20,7 @@ from prefect.states import Failed, State
 from pydantic import Field
 
 from connectors.errors import ConfigurationError
-from connectors.store.privacy import FORGET_RULES, digest
+from connectors.store.privacy import FORGET_RULES, ForgetReport, digest
 from flows.preflight import open_store, preflight
 
 __all__ = ["forget_member", "purge_raw_text"]
@@ -37,9 +37,10 @@ def _short(value: str) -> str:
 @task(name="forget-person", cache_policy=NO_CACHE)
 def forget_person(database_block: str | None, member_key: str | None, email: str | None,
                   reason: str) -> dict[str, Any]:
-    """Erase and opt out, in one transaction; returns digests and counts only."""
+    """Erase and opt out, in one transaction (nobody named: nothing); returns digests and counts only."""
     with open_store(database_block) as store:
-        report = store.forget(member_key=member_key, email=email, reason=reason)
+        report = store.forget(member_key=member_key, email=email, reason=reason) if member_key or email \
+            else ForgetReport((), 0)
         listed = [{"digest": _short(o.digest), "kind": o.kind, "reason": o.reason,
                    "since": o.created_at.isoformat(timespec="seconds")} for o in store.opt_outs()]
     return {"digests": [_short(d) for d in report.digests], "members": report.members,
@@ -49,15 +50,19 @@ def forget_person(database_block: str | None, member_key: str | None, email: str
 def _forget_parameters(member_key: str | None, email: str | None) -> None:
     """Replace this run's member_key/email on the Prefect server with their digests."""
     context = FlowRunContext.get()
-    if context is None or context.flow_run is None:
+    if context is None or context.flow_run is None or not (member_key or email):
         return
     parameters = dict(context.flow_run.parameters)
     if member_key:
         parameters["member_key"] = _short(digest("member", member_key))
     if email:
         parameters["email"] = _short(digest("email", email))
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(context.flow_run.id, parameters=parameters)
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(context.flow_run.id, parameters=parameters)
+    except Exception as err:  # the person is forgotten; only the run's own record is left to clean
+        get_run_logger().warning("Could not replace this run's parameters with digests (%s): "
+                                 "delete this flow run to drop them", type(err).__name__)
 
 
 @flow(name="forget-member", log_prints=True)
@@ -72,7 +77,8 @@ def forget_member(
     Members, activities, identity rows, tier and signal states go; ledger entries stay with
     names, emails and texts replaced by "[removed]"; quarantined payloads that mention them are
     replaced. The opt-out list keeps only SHA-256 digests, and this run's parameters are
-    replaced by those digests when it is done.
+    replaced by those digests when it is done. Without member_key and email it changes
+    nothing and publishes the opt-out list.
 
     Args:
         member_key: One community account to forget, e.g. discourse:123 or slack:U0123. Give this or email.
@@ -84,8 +90,8 @@ def forget_member(
     """
     logger = get_run_logger()
     member_key, email = (member_key or "").strip() or None, (email or "").strip() or None
-    if (member_key is None) == (email is None):
-        message = "give exactly one of member_key (e.g. discourse:123) and email"
+    if member_key and email:
+        message = "give one of member_key (e.g. discourse:123) and email, not both"
         logger.error("Configuration: %s", message)
         return Failed(message=message)
     try:
@@ -95,13 +101,17 @@ def forget_member(
         return Failed(message=str(err))
     result = forget_person(database_block, member_key, email, reason)
     _forget_parameters(member_key, email)
+    create_table_artifact(result["opt_outs"] or [{"digest": "-", "kind": "nobody forgotten yet"}], key=OPT_OUTS_KEY,
+                          description="The opt-out list (digests only)")
+    if not (member_key or email):
+        logger.info("Nothing to forget (give member_key or email); %d opt-outs listed", len(result["opt_outs"]))
+        return result
     lines = ["# Forgotten", "", f"Opt-out digests added: {', '.join(result['digests'])}; "
              f"members erased: {result['members']}.", "", "| table | rows deleted | rows redacted | rule |",
              "|---|---:|---:|---|"]
     lines += [f"| {table} | {result['deleted'].get(table, 0)} | {result['redacted'].get(table, 0)} | {rule} |"
               for table, rule in sorted(FORGET_RULES.items())]
     create_markdown_artifact("\n".join(lines), key=FORGET_KEY, description="What forgetting a person erased")
-    create_table_artifact(result["opt_outs"], key=OPT_OUTS_KEY, description="The opt-out list (digests only)")
     logger.info("Forgot %s: %d members, deleted %s, redacted %s", ", ".join(result["digests"]),
                 result["members"], result["deleted"], result["redacted"])
     return result

@@ -43,7 +43,10 @@ def test_set_never_match_and_remove(deployment: Deployment) -> None:
         assert store.overrides() == {}
 
 
-def test_unknown_member_and_account_are_set_with_warnings(deployment: Deployment) -> None:
-    result = set_identity_override(member_key="slack:U404", account_id="999", database_block=deployment.params[
-        "database_block"])
+def test_unknown_member_and_account_are_set_with_warnings_and_no_member_only_lists(deployment: Deployment) -> None:
+    db = deployment.params["database_block"]
+    result = set_identity_override(member_key="slack:U404", account_id="999", database_block=db)
     assert len(result["warnings"]) == 2 and result["now"] == "999"
+    state = set_identity_override(database_block=db, return_state=True)
+    assert state.is_completed() and state.result()["warnings"] == []
+    assert artifact(state, ARTIFACT_KEY) == [{"member": "slack:U404", "account": "999", "account name": "-"}]

@@ -36,13 +36,10 @@ def test_a_lower_intent_floor_shows_more_intent_accounts_and_plays(deployment: D
         assert store.tier_states("account") == tiers_before and store.ledger() == ledger_before
 
 
-def test_the_same_model_changes_nothing(deployment: Deployment) -> None:
+def test_with_its_defaults_the_same_model_changes_nothing(deployment: Deployment) -> None:
     d = deployment
     community_sync(**d.params, now=NOW)
-    name = f"{d.params['database_block']}-same"
-    ScoringSettings().save(name, overwrite=True)
-    state = preview_model(draft_model_block=name, database_block=d.params["database_block"], now=NOW,
-                          return_state=True)
+    state = preview_model(database_block=d.params["database_block"], now=NOW, return_state=True)
     summary = state.result()
     assert summary["rows"] == [] and summary["alerts_added"] == [] and summary["tier_changes"] == 0
     assert artifact(state, TABLE_KEY)[0]["name"] == "no account changes tier or play"

@@ -70,11 +70,17 @@ def test_forgetting_a_person_leaves_no_trace_and_a_later_sync_keeps_them_out(dep
         assert f"discourse:{someone.id}" in keys and len(keys) >= others
 
 
-def test_forget_needs_exactly_one_of_member_key_and_email(deployment: Deployment) -> None:
-    db = deployment.params["database_block"]
-    assert forget_member(database_block=db, return_state=True).is_failed()
+def test_with_its_defaults_forget_changes_nothing_and_both_keys_fail(deployment: Deployment) -> None:
+    d = deployment
+    db = d.params["database_block"]
+    forget_member(member_key="discourse:404", reason="ticket 8", database_block=db)
+    with Store.open(d.database_url) as store:
+        listed = [o.digest for o in store.opt_outs()]
+    state = forget_member(database_block=db, return_state=True)
+    assert state.is_completed() and state.result()["members"] == 0
+    assert [r["digest"] for r in artifact(state, OPT_OUTS_KEY)] == [f"sha256:{x[:16]}" for x in listed]
     both = forget_member(member_key="discourse:1", email="a@b.c", database_block=db, return_state=True)
-    assert both.is_failed() and "exactly one" in both.message
+    assert both.is_failed() and "not both" in both.message
 
 
 def test_forgetting_one_member_key(deployment: Deployment) -> None:
