@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,7 +137,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
@@ -146,6 +148,33 @@ def _configure_sqlite(engine: Engine) -> None:
         # reports "database is locked" at once); writers ask for it at BEGIN instead.
         write = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (it stays so), waiting for a concurrent switch to finish.
+
+    Switching a new file to WAL takes an exclusive lock, and when two connections switch at
+    once (workers opening a brand-new database together) SQLite answers "database is
+    locked" at once instead of calling the busy handler, since waiting there could
+    deadlock. So: read the mode first (WAL already: nothing to do), and on a busy switch
+    retry with a short backoff until the busy timeout, re-reading what the other
+    connection has meanwhile set.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = 0.002
+    while True:
+        try:
+            mode = str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode in ("wal", "memory"):  # memory: an in-memory database has no WAL
+                return
+            cursor.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 @contextmanager

@@ -163,6 +163,41 @@ def test_concurrent_first_opens_migrate_once(database_url: str) -> None:
             s.close()
 
 
+def test_connections_switching_a_new_sqlite_file_to_wal_at_once_all_succeed(tmp_path: Path) -> None:
+    """The cause of the once-seen failure of the test above: two connections switching a
+    brand-new file to WAL at the same moment, where SQLite says "database is locked" at once
+    (no busy wait). The connections are lined up on a barrier just before their set-up
+    pragmas, so the race happens on many of the files."""
+    import threading
+
+    from sqlalchemy import event
+
+    from connectors.store.engine import make_engine
+
+    workers, failures = 4, []
+    for attempt in range(80):
+        engines = [make_engine(f"sqlite:///{tmp_path / f'race{attempt}.db'}") for _ in range(workers)]
+        barrier = threading.Barrier(workers)
+        for engine in engines:
+            event.listen(engine, "connect", lambda *_: barrier.wait(), insert=True)
+
+        def connect(engine) -> None:
+            try:
+                with engine.connect() as conn:
+                    assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            except Exception as exc:  # noqa: BLE001 - collected, asserted below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=connect, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for engine in engines:
+            engine.dispose()
+    assert failures == []
+
+
 def test_a_database_from_a_newer_release_is_refused_clearly(database_url: str) -> None:
     with Store.open(database_url) as store:
         with store.engine.begin() as conn:
