@@ -42,3 +42,60 @@ def test_a_sync_stands_aside_while_another_run_pulls(deployment: Deployment) -> 
     assert community_sync(**d.params, now=NOW)["discourse"]["new_activities"] > 0
     with Store.open(d.database_url) as store:
         assert store.lease_holder(PULL_LEASE) is None  # released when the run ended
+
+
+def test_a_backfill_killed_at_page_n_resumes_at_page_n(deployment: Deployment, tmp_path) -> None:
+    """SIGKILL in the middle of the Discourse read: the next backfill starts below the last stored page."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.pulls import DISCOURSE_POSTS_CURSOR, DiscourseMark
+
+    d = deployment
+    params = {k: v for k, v in d.params.items() if k in BACKFILL_KEYS}
+    script = tmp_path / "run_backfill.py"
+    script.write_text("import json, sys\nfrom flows.backfill import backfill\nbackfill(**json.loads(sys.argv[1]))\n")
+    repo = Path(__file__).resolve().parents[2]
+    d.forum.faults.add(path="/posts", delay=0.3, times=10_000)  # slow pages: time to kill it mid-read
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(repo)}
+    run = subprocess.Popen([sys.executable, str(script), json.dumps(params)], cwd=repo, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    mark = DiscourseMark()
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and run.poll() is None:
+            with Store.open(d.database_url) as store:
+                mark = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
+            if mark.before is not None and mark.fraction() > 0.2:
+                break
+            time.sleep(0.2)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+    assert mark.before is not None, "the backfill should have been killed mid-read"
+    with Store.open(d.database_url) as store:
+        stopped_at = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
+        partial = store.count_activities()
+        holder = store.lease_holder(PULL_LEASE)
+        assert holder and "flow run" in holder  # the killed run still holds the pull lease ...
+        store.release_lease(PULL_LEASE, holder)  # ... until it runs out in 5 minutes: don't wait for it
+    d.forum.faults.clear()
+    d.forum.clear_requests()
+
+    resumed = backfill(**params)
+
+    pages = [r for r in d.forum.requests if r.path.startswith("/posts")]
+    assert pages[0].query.get("before") == [str(stopped_at.before)]
+    total = len(d.community.posts) + len(d.community.likes)
+    assert resumed["discourse"]["new_activities"] == total - partial  # nothing stored twice ...
+    with Store.open(d.database_url) as store:
+        assert store.count_activities() == total  # ... nothing lost
+        assert DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR)) == DiscourseMark(
+            max(p.id for p in d.community.posts))
