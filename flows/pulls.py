@@ -26,7 +26,7 @@ from connectors.blocks import (
 from connectors.discourse import DiscourseSource, Rejected
 from connectors.hubspot import HubSpotCrm
 from connectors.retry import Pacer
-from connectors.salesforce import RequestLimitExceeded, SalesforceCrm
+from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, Watermark
 from connectors.slack_source import SlackSource
 from connectors.store import Store
 from flows.preflight import open_store, retry_transient
@@ -208,7 +208,6 @@ def _stored_pages(store: Store, kind: str, pages: Callable[[Any], Iterator[Any]]
     before the Id tie-breaker still reads, as the start of its second. A crash between the
     page and its cursor re-reads that page next time; the saves are idempotent.
     """
-    from connectors.salesforce import Watermark  # here: this function is the cursor's only reader
 
     cursor_name = f"salesforce:{kind}"
     stored = store.get_cursor(cursor_name)
