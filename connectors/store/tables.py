@@ -203,8 +203,8 @@ sync_cursors = Table(
 signal_state = Table(
     "signal_state",
     metadata,
-    Column("signal", String, primary_key=True),
-    Column("entity_id", String, primary_key=True),
+    Column("signal", CleanString, primary_key=True),
+    Column("entity_id", CleanString, primary_key=True),
     Column("started_at", UTCDateTime, nullable=False),
 )
 

@@ -44,7 +44,7 @@ def forum(community) -> Iterator[tuple[DiscourseEmulator, str]]:
     with DiscourseEmulator(community) as emulator:
         name = f"poison-discourse-{uuid.uuid4().hex[:8]}"
         DiscourseCredentials(base_url=emulator.base_url, api_username=emulator.api_username,
-                             api_key=SecretStr(emulator.api_key)).save(name, overwrite=True)
+                             api_key=SecretStr(emulator.api_key), requests_per_minute=0).save(name, overwrite=True)
         yield emulator, name
 
 
