@@ -9,10 +9,11 @@ person's names, emails and texts replaced by `PLACEHOLDER` (`connectors.store.re
 write: the store's save paths (`admit_members`, `admit_activities`, `admit_contacts`) drop
 their records, so pulls, the Slack events receiver and anything else that stores through
 `Store` honour it, and scoring never sees them. The list holds only SHA-256 digests
-(`digest`) of the normalised email or member key: a forgotten value can be recognised when
-it comes back, but the list cannot be read back into names. A member who arrives later
-under a new key with an opted-out email is dropped, and their key's digest is added, so
-their activities (which carry only the key) are dropped too.
+(`digest`) of the normalised email, member key or thread title: a forgotten value can be
+recognised when it comes back, but the list cannot be read back into names. A member who
+arrives later under a new key with an opted-out email is dropped, and their key's digest is
+added, so their activities (which carry only the key) are dropped too. Others' later
+replies to a thread the person started carry its title: it is stored as `PLACEHOLDER`.
 
 **Retention** (`purge_raw_text`): activity titles and excerpts, and quarantined payloads,
 older than a cut-off are blanked; scores need neither.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, TypeVar
 
@@ -51,7 +52,7 @@ __all__ = [
     "purge_raw_text",
 ]
 
-Kind = Literal["email", "member"]
+Kind = Literal["email", "member", "title"]
 
 #: What a retention purge leaves of a quarantined payload.
 PURGED = "[purged: raw text retention]"
@@ -70,7 +71,7 @@ FORGET_RULES: Mapping[str, str] = {
     "crm_contacts": "forgetting an email: cached contacts with it deleted and kept out (the CRM itself is untouched)",
     "action_ledger": "entries kept; their names, emails and texts in payloads and errors replaced",
     "quarantine": "rows mentioning them keep source and reason; the payload is replaced, ref and reason redacted",
-    "privacy_opt_outs": "digests of their email and member keys added",
+    "privacy_opt_outs": "digests of their email, member keys and thread titles added",
     "inbound_events": "nothing personal (source and event id)",
     "sync_cursors": "nothing personal (read positions)",
     "crm_owners": "nothing of theirs (the company's users)",
@@ -80,7 +81,7 @@ FORGET_RULES: Mapping[str, str] = {
 
 
 def digest(kind: Kind, value: str) -> str:
-    """The opt-out list's one-way form of an email (case-insensitive) or a member key."""
+    """The opt-out list's one-way form of an email (case-insensitive), a member key or a title."""
     normal = value.strip().lower() if kind == "email" else value.strip()
     return hashlib.sha256(f"community-scoring:{kind}:{normal}".encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -142,18 +143,19 @@ def admit_members(conn: Connection, members: Iterable[Member], now: datetime) ->
 
 
 def admit_activities(conn: Connection, activities: Iterable[Activity]) -> Iterable[Activity]:
-    """``activities`` without those of opted-out members."""
+    """``activities`` without those of opted-out members; titles of forgotten threads replaced."""
     listed = _listed(conn)
     if not listed:
         return activities
-    out: dict[str, bool] = {}
+    seen: dict[tuple[str, str], bool] = {}
 
-    def allowed(key: str) -> bool:
-        if key not in out:
-            out[key] = digest("member", key) in listed
-        return not out[key]
+    def out(kind: Kind, value: str) -> bool:
+        if (kind, value) not in seen:
+            seen[kind, value] = digest(kind, value) in listed
+        return seen[kind, value]
 
-    return [a for a in activities if allowed(a.member_key)]
+    return [replace(a, title=PLACEHOLDER) if a.title and out("title", a.title) else a
+            for a in activities if not out("member", a.member_key)]
 
 
 C = TypeVar("C")
@@ -290,8 +292,9 @@ def forget(conn: Connection, *, member_keys: Collection[str] = (), emails: Colle
         redacted["action_ledger"] = _redact_ledger(conn, redactor)
         redacted["quarantine"] = _redact_quarantine(conn, redactor)
         redacted["identity_overrides"] = _redact_notes(conn, redactor)
-    entries = [(digest("member", k), "member") for k in keys] + [(digest("email", e), "email") for e in emails]
-    _add(conn, entries, reason, now)
+    entries: list[tuple[str, Kind]] = [(digest("member", k), "member") for k in keys]
+    entries += [(digest("email", e), "email") for e in emails]
+    _add(conn, entries + [(digest("title", title), "title") for title in sorted(titles)], reason, now)
     return ForgetReport(tuple(d for d, _ in entries), len(subjects), dict(deleted),
                         {k: v for k, v in redacted.items() if v})
 

@@ -255,8 +255,8 @@ quarantine = Table(
     Index("uq_quarantine_source_fingerprint", "source", "fingerprint", unique=True),
 )
 
-#: Forgotten people (migration 0006): SHA-256 digests of emails and member keys, never the
-#: values, so keeping someone out stores nothing about them (`connectors.store.privacy`).
+#: Forgotten people (migration 0006): SHA-256 digests of emails, member keys and thread titles,
+#: never the values, so keeping someone out stores nothing about them (`connectors.store.privacy`).
 privacy_opt_outs = Table(
     "privacy_opt_outs",
     metadata,
@@ -264,5 +264,5 @@ privacy_opt_outs = Table(
     Column("kind", CleanString, nullable=False),
     Column("reason", CleanText, nullable=False, server_default=text("''")),
     Column("created_at", UTCDateTime, nullable=False),
-    CheckConstraint("kind IN ('email', 'member')", name="ck_privacy_opt_outs_kind"),
+    CheckConstraint("kind IN ('email', 'member', 'title')", name="ck_privacy_opt_outs_kind"),
 )

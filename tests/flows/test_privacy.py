@@ -32,14 +32,22 @@ def test_forgetting_a_person_leaves_no_trace_and_a_later_sync_keeps_them_out(dep
     community_sync(**d.params, now=NOW)
     with Store.open(d.database_url) as store:
         person = _alerted_person(store)
-        ledger_keys = sorted(e.key for e in store.ledger())
-        others = len({a.member_key for a in store.activities()}) - 1
-    needles = [person.email, person.username, person.name, person.key]
     user_id = int(person.external_id)
+    category = d.community.categories[0].id
+    replier = next(p.id for p in d.community.people if p.id > 0 and p.id != user_id and not p.is_staff)
+    own = d.community.add_topic(user_id, "Can SAML groups map to workspace roles here?", "we use Okta",
+                                category, created_at=NOW + timedelta(minutes=1))
+    d.community.add_reply(own.id, replier, "yes, under Settings", created_at=NOW + timedelta(minutes=2))
+    community_sync(**d.params, now=NOW + timedelta(minutes=3))
+    needles = [person.email, person.username, person.name, person.key, own.title]
+    with Store.open(d.database_url) as store:
+        ledger_keys = sorted(e.key for e in store.ledger())
 
     state = forget_member(email=person.email.upper(), reason="ticket 7", database_block=d.params["database_block"],
                           return_state=True)
 
+    with Store.open(d.database_url) as store:
+        others = len({a.member_key for a in store.activities()}) - 1
     result = state.result()
     assert result["members"] == 1 and result["deleted"]["activities"] > 0 and result["deleted"]["crm_contacts"] == 1
     assert result["redacted"]["action_ledger"] >= 1
@@ -54,7 +62,7 @@ def test_forgetting_a_person_leaves_no_trace_and_a_later_sync_keeps_them_out(dep
     assert "| members | 1 | 0 |" in report and person.email.lower() not in report.lower()
     assert set(result["digests"]) <= {r["digest"] for r in artifact(state, OPT_OUTS_KEY)}
 
-    category = d.community.categories[0].id
+    d.community.add_reply(own.id, replier, "still relevant?", created_at=NOW + timedelta(minutes=4))
     d.community.add_topic(user_id, f"Back again, {person.name}", "enterprise pricing?", category,
                           created_at=NOW + timedelta(minutes=5))
     someone = next(p for p in d.community.people if p.id > 0 and p.id != user_id and not p.is_staff)
@@ -62,7 +70,7 @@ def test_forgetting_a_person_leaves_no_trace_and_a_later_sync_keeps_them_out(dep
                           created_at=NOW + timedelta(minutes=6))
     later = community_sync(**d.params, now=NOW + timedelta(hours=1))
 
-    assert later["discourse"]["new_activities"] == 1
+    assert later["discourse"]["new_activities"] == 2
     with Store.open(d.database_url) as store:
         assert find_text(store.engine, needles) == []
         assert person.key not in {m.key for m in store.members()}

@@ -113,7 +113,7 @@ def test_forgetting_an_email_leaves_no_trace_but_keeps_the_ledger_and_others(sto
     assert "bob_r" in quarantined["post 10"].payload
     listed = store.opt_outs()
     assert {o.digest for o in listed} == {digest("email", EMAIL), digest("member", ALICE.key),
-                                          digest("member", ALICE_SLACK.key)}
+                                          digest("member", ALICE_SLACK.key), digest("title", TITLE)}
     assert {o.reason for o in listed} == {"GDPR ticket 42"}
 
 
@@ -127,8 +127,10 @@ def test_the_opt_out_keeps_them_out_of_every_save_path(store: Store) -> None:
         Activity("discourse", "p4", ALICE.key, "reply", later),
         Activity("discourse", "p5", BOB.key, "reply", later),
         Activity("slack", "m9", new_slack.key, "reply", later),
+        Activity("discourse", "p6", BOB.key, "reply", later, "https://forum/t/1/6", TITLE, "one more idea"),
     ], cursor=("discourse:posts", "5"))
-    assert added == 1 and store.get_cursor("discourse:posts") == "5"
+    assert added == 2 and store.get_cursor("discourse:posts") == "5"
+    assert {a.source_event_id: a.title for a in store.activities()}["p6"] == PLACEHOLDER
     assert store.upsert_members([ALICE_SLACK]) == 0
     assert store.add_activities([Activity("slack", "m10", new_slack.key, "reply", later)]) == 0
     assert store.save_inbound_event("slack", "Ev1", [Activity("slack", "m11", ALICE_SLACK.key, "reply", later)]) == 0
@@ -139,7 +141,7 @@ def test_the_opt_out_keeps_them_out_of_every_save_path(store: Store) -> None:
     assert {a.member_key for a in store.activities()} == {BOB.key}
     assert [c.id for c in store.contacts("hubspot")] == ["c2"]
     assert store.opted_out([ALICE.key, new_slack.key, BOB.key, "discourse:77"]) == {ALICE.key, new_slack.key}
-    assert find_text(store.engine, [EMAIL, "alice_doe", ALICE.key, new_slack.key]) == []
+    assert find_text(store.engine, [EMAIL, "alice_doe", ALICE.key, new_slack.key, TITLE]) == []
 
 
 def test_forgetting_one_member_key_keeps_their_other_accounts(store: Store) -> None:

@@ -4,11 +4,11 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03
 
-- ``privacy_opt_outs``: one row per forgotten email or member key, holding only the
-  SHA-256 digest of the value (`connectors.store.privacy.digest`), never the value itself,
-  so the list that keeps a person out stores nothing about them. ``kind`` says what was
-  hashed (``email`` or ``member``); ``reason`` is the operator's note (a ticket number,
-  not personal data).
+- ``privacy_opt_outs``: one row per forgotten email, member key or thread title, holding
+  only the SHA-256 digest of the value (`connectors.store.privacy.digest`), never the value
+  itself, so the list that keeps a person out stores nothing about them. ``kind`` says what
+  was hashed (``email``, ``member`` or ``title``); ``reason`` is the operator's note (a
+  ticket number, not personal data).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False, server_default=sa.text("''")),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("kind IN ('email', 'member')", name="ck_privacy_opt_outs_kind"),
+        sa.CheckConstraint("kind IN ('email', 'member', 'title')", name="ck_privacy_opt_outs_kind"),
     )
 
 
