@@ -14,19 +14,19 @@ from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 from pydantic import Field
 
-from connectors.errors import ConfigurationError, PermanentError
 from flows.lease import held_lease, run_owner
 from flows.params import CrmName, SlackPacing
-from flows.preflight import preflight
+from flows.preflight import ends_cleanly, preflight
 from flows.pull_plan import PullPlan
 
 __all__ = ["backfill"]
 
 
 @flow(name="backfill", log_prints=True)
+@ends_cleanly
 def backfill(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
     discourse_block: str | None = "discourse",
     slack_source_block: str | None = None,
@@ -60,21 +60,13 @@ def backfill(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
     started = datetime.now(timezone.utc)
     pulls = PullPlan(discourse_block, slack_source_block, slack_channels, crm, hubspot_block, salesforce_block,
                      discourse_requests_per_minute, 0, slack_pacing, slack_backfill_days)
-    try:
-        checked = preflight(pulls.blocks(), database_block=database_block, model_block=model_block)
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+    checked = preflight(pulls.blocks(), database_block=database_block, model_block=model_block)
     with held_lease(database_block, run_owner()) as other:
         if other is not None:
             message = f"not started: {other} is pulling into this database; run the backfill when it is done"
             logger.warning(message)
             return Completed(message=message)
-        try:
-            summary = pulls.run(database_block, started, checked.settings.rules)
-        except (ConfigurationError, PermanentError) as err:
-            logger.error("Stopped: %s (what was stored is kept; a new run resumes)", err)
-            return Failed(message=str(err))
+        summary = pulls.run(database_block, started, checked.settings.rules)
     minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
     lines = ["# Backfill", "", f"Finished in {minutes:.1f} min. The next community-sync run scores it.", "",
              "| source | counts |", "|---|---|"]

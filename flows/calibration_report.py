@@ -14,13 +14,12 @@ from typing import Annotated, Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed, State
+from prefect.states import State
 from pydantic import Field
 
-from connectors.errors import ConfigurationError
 from connectors.store import LedgerEntry
 from flows.params import CrmName
-from flows.preflight import open_store, preflight
+from flows.preflight import ends_cleanly, open_store, preflight
 from scoring.attribution import Calibration, IntentAlert, Upgrade, attribute_upgrades, calibrate
 from scoring.model import ScoringModel
 from scoring.records import TIERS, CrmOpportunity
@@ -95,6 +94,7 @@ def report_markdown(c: Calibration, influenced: list[dict[str, Any]], model: Sco
 
 
 @flow(name="calibration-report", log_prints=True)
+@ends_cleanly
 def calibration_report(
     model_block: str | None = None,
     database_block: str | None = None,
@@ -114,11 +114,7 @@ def calibration_report(
     """
     logger = get_run_logger()
     now = now or datetime.now(timezone.utc)
-    try:
-        checked = preflight({}, database_block=database_block, model_block=model_block)
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+    checked = preflight({}, database_block=database_block, model_block=model_block)
     model = checked.settings.model
     found = calibrate_from_store(database_block, crm, model, now, window_days)
     result: Calibration = found["calibration"]

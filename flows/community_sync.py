@@ -6,11 +6,10 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, State
 from pydantic import Field
 
 from connectors.blocks import CommunitySlackCredentials
-from connectors.errors import ConfigurationError, PermanentError
 from flows.params import (
     CrmName,
     IntentMode,
@@ -19,7 +18,7 @@ from flows.params import (
     mode_banner,
 )
 from flows.lease import held_lease, run_owner
-from flows.preflight import preflight
+from flows.preflight import ends_cleanly, preflight
 from flows.pull_plan import PullPlan
 from flows.report import emit_tier_events, publish_sync_report
 from flows.tasks import execute_actions, score_and_plan
@@ -28,6 +27,7 @@ __all__ = ["community_sync"]
 
 
 @flow(name="community-sync", log_prints=True)
+@ends_cleanly
 def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
     intent_mode: IntentMode = "draft",
     discourse_block: str | None = "discourse",
@@ -79,12 +79,8 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     now = now or run_started
     pulls = PullPlan(discourse_block, slack_source_block, slack_channels, crm, hubspot_block, salesforce_block,
                      discourse_requests_per_minute, likes_lookback_days, slack_pacing, slack_backfill_days)
-    try:
-        checked = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
-                            database_block=database_block, model_block=model_block)
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+    checked = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
+                        database_block=database_block, model_block=model_block)
     model, rules = checked.settings.model, checked.settings.rules
     intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours)
     logger.info(mode_banner("Intent playbook", intent_mode, intent_review_channel))
@@ -94,11 +90,7 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
             message = f"skipped: {other} is pulling into this database; the next scheduled run catches up"
             logger.warning(message)
             return Completed(message=message)
-        try:
-            summary |= pulls.run(database_block, now, rules)
-        except (ConfigurationError, PermanentError) as err:
-            logger.error("Stopped: %s", err)
-            return Failed(message=str(err))
+        summary |= pulls.run(database_block, now, rules)
         summary["scored"] = score_and_plan(
             database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
         )

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 
 __all__ = ["DemoResult", "run_demo", "format_summary"]
 

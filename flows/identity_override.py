@@ -12,10 +12,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed, State
+from prefect.states import State
 
-from connectors.errors import ConfigurationError
-from flows.preflight import open_store, preflight
+from flows.preflight import ends_cleanly, open_store, preflight
 from flows.pulls import HUBSPOT, SALESFORCE
 
 __all__ = ["set_identity_override"]
@@ -50,6 +49,7 @@ def apply_override(database_block: str | None, member_key: str | None, account_i
 
 
 @flow(name="set-identity-override", log_prints=True)
+@ends_cleanly
 def set_identity_override(
     member_key: str | None = None,
     account_id: str | None = None,
@@ -73,11 +73,7 @@ def set_identity_override(
     logger = get_run_logger()
     member_key = (member_key or "").strip() or None
     account = None if (account_id or "").strip().lower() in ("", "none") else (account_id or "").strip()
-    try:
-        preflight({}, database_block=database_block)
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+    preflight({}, database_block=database_block)
     result = apply_override(database_block, member_key, account, remove, note)
     for warning in result["warnings"]:
         logger.warning(warning)

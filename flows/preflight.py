@@ -7,18 +7,33 @@ first, and the errors name the parameter, the block type and what to do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from prefect import get_run_logger
 from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
+from prefect.states import Failed, State
 from pydantic import ValidationError
 
 from connectors.config_blocks import ScoringSettings, StateDatabase
 from connectors.errors import ConfigurationError, PermanentError
 from connectors.store import Store, StoreError
 
-__all__ = ["Preflight", "database_url", "is_permanent", "load_block", "open_store", "preflight", "retry_transient"]
+__all__ = [
+    "Preflight",
+    "database_url",
+    "ends_cleanly",
+    "is_permanent",
+    "load_block",
+    "open_store",
+    "preflight",
+    "retry_transient",
+]
 
 
 def _existing_names(block_type: type[Block]) -> list[str]:
@@ -117,3 +132,28 @@ def retry_transient(task: object, task_run: object, state: object) -> bool:
     """A Prefect ``retry_condition_fn``: retry what may pass next time, never a permanent error."""
     error = getattr(state, "data", None)
     return not (isinstance(error, BaseException) and is_permanent(error))
+
+
+R = TypeVar("R")
+
+
+def ends_cleanly(body: Callable[..., R]) -> Callable[..., R | State]:
+    """Wrap a flow's body: a configuration or permanent error ends the run Failed with its one-line message.
+
+    Put it under ``@flow``. The message names the parameter and the fix; the run's state
+    shows it in the UI instead of a traceback, and nothing retries what would fail the same.
+    """
+
+    @functools.wraps(body)
+    def run(*args: Any, **kwargs: Any) -> R | State:
+        try:
+            return body(*args, **kwargs)
+        except (ConfigurationError, PermanentError) as err:
+            get_run_logger().error("%s", err)
+            return Failed(message=str(err))
+
+    # Prefect validates parameters against the wrapper's module namespace: hand it the
+    # body's annotations already resolved, so types imported by the flow's module are known.
+    run.__signature__ = inspect.signature(body, eval_str=True)  # type: ignore[attr-defined]
+    run.__annotations__ = typing.get_type_hints(body, include_extras=True)
+    return run

@@ -14,11 +14,10 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed, State
+from prefect.states import State
 
 from connectors.config_blocks import ScoringSettings
-from connectors.errors import ConfigurationError
-from flows.preflight import load_block, open_store, preflight
+from flows.preflight import ends_cleanly, load_block, open_store, preflight
 from flows.pulls import HUBSPOT, SALESFORCE
 from flows.tasks import as_people
 from scoring.model import ScoringModel
@@ -78,6 +77,7 @@ def _publish(summary: dict[str, Any], now: datetime) -> None:
 
 
 @flow(name="preview-model", log_prints=True)
+@ends_cleanly
 def preview_model(
     draft_model_block: str | None = None,
     model_block: str | None = None,
@@ -97,14 +97,10 @@ def preview_model(
     """
     logger = get_run_logger()
     now = now or datetime.now(timezone.utc)
-    try:
-        checked = preflight({"draft_model_block": (ScoringSettings, draft_model_block)},
-                            database_block=database_block, model_block=model_block)
-        draft = load_block(ScoringSettings, draft_model_block, "draft_model_block") if draft_model_block \
-            else ScoringSettings()
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+    checked = preflight({"draft_model_block": (ScoringSettings, draft_model_block)},
+                        database_block=database_block, model_block=model_block)
+    draft = load_block(ScoringSettings, draft_model_block, "draft_model_block") if draft_model_block \
+        else ScoringSettings()
     assert isinstance(draft, ScoringSettings)
     summary = compare_on_store(database_block, checked.settings.model, draft.model, now)
     _publish(summary, now)

@@ -16,12 +16,12 @@ from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
-from prefect.states import Failed, State
+from prefect.states import State
 from pydantic import Field
 
 from connectors.errors import ConfigurationError
 from connectors.store.privacy import FORGET_RULES, ForgetReport, digest
-from flows.preflight import open_store, preflight
+from flows.preflight import ends_cleanly, open_store, preflight
 
 __all__ = ["forget_member", "purge_raw_text"]
 
@@ -66,6 +66,7 @@ def _forget_parameters(member_key: str | None, email: str | None) -> None:
 
 
 @flow(name="forget-member", log_prints=True)
+@ends_cleanly
 def forget_member(
     member_key: str | None = None,
     email: str | None = None,
@@ -91,14 +92,8 @@ def forget_member(
     logger = get_run_logger()
     member_key, email = (member_key or "").strip() or None, (email or "").strip() or None
     if member_key and email:
-        message = "give one of member_key (e.g. discourse:123) and email, not both"
-        logger.error("Configuration: %s", message)
-        return Failed(message=message)
-    try:
-        preflight({}, database_block=database_block)
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+        raise ConfigurationError("give one of member_key (e.g. discourse:123) and email, not both")
+    preflight({}, database_block=database_block)
     result = forget_person(database_block, member_key, email, reason)
     _forget_parameters(member_key, email)
     create_table_artifact(result["opt_outs"] or [{"digest": "-", "kind": "nobody forgotten yet"}], key=OPT_OUTS_KEY,
@@ -125,6 +120,7 @@ def purge_old_text(database_block: str | None, before: datetime) -> dict[str, in
 
 
 @flow(name="purge-raw-text", log_prints=True)
+@ends_cleanly
 def purge_raw_text(
     raw_text_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365,
     database_block: str | None = None,
@@ -142,11 +138,7 @@ def purge_raw_text(
         now: Count the days back from this moment (leave empty: now).
     """
     logger = get_run_logger()
-    try:
-        preflight({}, database_block=database_block)
-    except ConfigurationError as err:
-        logger.error("Configuration: %s", err)
-        return Failed(message=str(err))
+    preflight({}, database_block=database_block)
     before = (now or datetime.now(timezone.utc)) - timedelta(days=raw_text_retention_days)
     counts = purge_old_text(database_block, before)
     create_markdown_artifact(

@@ -55,3 +55,14 @@ def store(database_url: str):
 
     with Store.open(database_url) as opened:
         yield opened
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The end-to-end tests run last.
+
+    They start a Prefect server of their own and point this process's Prefect client at it
+    for a while; run before the flow tests, Prefect's log worker in this process stays tied
+    to that server after it stops, and the flow tests' harness then waits minutes for logs
+    it can no longer deliver.
+    """
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))

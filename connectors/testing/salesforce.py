@@ -36,7 +36,7 @@ import re
 import ssl
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Self
 from urllib.parse import unquote

@@ -67,10 +67,20 @@ def stop_group(pgid: int, grace: float = 20.0) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
+        _reap(pgid)  # an exited child stays a zombie (and "alive" to signal 0) until it is waited for
         if not _group_alive(pgid):
             return
         time.sleep(0.2)
     _signal_group(pgid, signal.SIGKILL)
+
+
+def _reap(pgid: int) -> None:
+    """Wait for our exited children in group ``pgid`` (grandchildren are reaped by init)."""
+    try:
+        while os.waitpid(-pgid, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def started_by_us(pid: int, marker: str) -> bool:
