@@ -7,6 +7,8 @@ are deferred with the reason, to be reconsidered next week or shown in the repor
 
 from __future__ import annotations
 
+import math
+
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,9 +18,18 @@ from scoring.model import ScoringModel
 __all__ = ["Candidate", "Deferred", "apply_capacity", "priority"]
 
 
+def _finite(number: float) -> float:
+    """A number that sorts: NaN and ±inf (a CRM's "NaN" parsed as a float) count as unknown, 0."""
+    return number if math.isfinite(number) else 0.0
+
+
 def priority(score: float, value: float) -> float:
-    """Account score × max(account value, 1): a zero or unknown value still ranks by score."""
-    return score * max(value, 1.0)
+    """Account score × max(account value, 1): a zero or unknown (NaN, inf) value still ranks by score.
+
+    Why finite: NaN compares false both ways, so one NaN would make the ranking depend on the
+    order the candidates came in.
+    """
+    return _finite(score) * max(_finite(value), 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +68,7 @@ def apply_capacity(
     share one ``None`` bucket with the same cap. Both lists come back in priority order.
     """
     cap = model.capacity_per_owner_per_week
-    ranked = sorted(candidates, key=lambda c: (-c.priority, -c.score, c.account_id, c.key))
+    ranked = sorted(candidates, key=lambda c: (-c.priority, -_finite(c.score), c.account_id, c.key))
     used: dict[str | None, int] = defaultdict(int, already_this_week)
     kept: list[Candidate] = []
     deferred: list[Deferred] = []

@@ -47,3 +47,15 @@ def test_capacity_never_exceeds_the_cap_and_ignores_input_order(rows, rnd) -> No
     assert len(kept) + len(deferred) == len(candidates)
     assert sum(c.owner_id == "r1" for c in kept) <= 3
     assert all(sum(c.owner_id == o for c in kept) <= 5 for o in ("r2", None))
+
+
+def test_a_nan_or_infinite_account_value_counts_as_unknown_and_order_does_not_matter() -> None:
+    """HubSpot's "NaN" parsed as a float must not make the deferred set depend on input order."""
+    model = ScoringModel(capacity_per_owner_per_week=2)
+    candidates = [Candidate(f"k{n}", f"a{n}", "o", 80.0 + n, value) for n, value in
+                  enumerate([float("nan"), 5000.0, float("inf"), 100.0, float("-inf"), float("nan")])]
+    assert priority(80.0, float("nan")) == priority(80.0, 0.0) == 80.0
+    assert priority(80.0, float("inf")) == 80.0
+    results = {tuple(c.key for c in apply_capacity(order, {}, model)[0])
+               for order in (candidates, candidates[::-1], candidates[2:] + candidates[:2])}
+    assert results == {("k1", "k3")}  # the two finite, highest values
