@@ -276,14 +276,16 @@ class ChurnRisk:
 
 
 def churn_risks(history: ScoreHistory, model: ScoringModel, factor: float = 1.0) -> dict[str, ChurnRisk]:
-    """Accounts whose score dropped at least ``churn_drop_points / factor`` within the window.
+    """Accounts whose score dropped at least ``churn_drop_points / min(factor, 1)`` within the window.
 
     ``drop`` = max of the account's daily scores over the last ``churn_window_days`` (every
-    whole day, now included) minus its current score. The threshold is *divided* by the
-    seasonal factor so a community-wide holiday dip (factor < 1) needs a larger drop and
-    does not fire false alerts. Why: a sharp fall in engagement precedes churn.
+    whole day, now included) minus its current score. In a quiet season (factor < 1) the
+    threshold is *divided* by the seasonal factor, so a community-wide holiday dip needs a
+    larger drop and does not fire false alerts; a busy season (factor > 1) never lowers it,
+    since the baseline exists to suppress alarms, not to add them. Why: a sharp fall in
+    engagement precedes churn.
     """
-    threshold = model.churn_drop_points / factor
+    threshold = model.churn_drop_points / min(factor, 1.0)
     days = [d for d in history.days_ago if d <= model.churn_window_days and d == int(d)]
     current = history.accounts.get(0.0, {})
     entities = set().union(*(history.accounts[d] for d in days)) if days else set()
@@ -312,14 +314,15 @@ class Champion:
 def champions(history: ScoreHistory, model: ScoringModel) -> dict[str, Champion]:
     """Members at Intent on each of the days ``now - k days``, ``k = champion_streak_days .. 0``.
 
-    The first day needs the intent floor; later days use the tier hysteresis (at least
-    ``intent floor - hysteresis_points``), as tier moves do. So a member who reached Intent
-    exactly ``champion_streak_days`` ago and stayed is a champion; a day later start is not.
-    Why: long-standing advocates are invited to beta programs and advisory boards.
+    "At Intent for 30+ consecutive days" means a score at or above the intent floor on every
+    one of those days: the hysteresis band that keeps a tier from flapping does not make a
+    member who fell below the floor a champion. So a member who reached Intent exactly
+    ``champion_streak_days`` ago and stayed above the floor is a champion; a day later start
+    is not. Why: long-standing advocates are invited to beta programs and advisory boards.
     """
     streak = model.champion_streak_days
     floor = model.tier_floors["intent"]
-    keep = floor - model.hysteresis_points
+    keep = floor
     days = [float(k) for k in range(streak, -1, -1)]
     if any(d not in history.members for d in days):
         raise ValueError(f"the history lacks some of the last {streak} days; use signal_days(model)")

@@ -132,7 +132,14 @@ def test_a_holiday_dip_raises_the_churn_threshold() -> None:
     model = flat(80, half_life=30)
     history = score_history([act("a", 30)], {"a": "acme"}, model, NOW)
     assert churn_risks(history, model, factor=0.5) == {}
-    assert churn_risks(history, model, factor=1.5)["acme"].threshold == pytest.approx(80 / 3)
+
+
+def test_a_busy_season_never_lowers_the_churn_threshold() -> None:
+    """Factor 1.5 (a growing community) must not turn a 38.6-point fall into a churn alarm."""
+    model = flat(80, half_life=30)
+    history = score_history([act("a", 30), act("b", 29)], {"a": "acme", "b": "beta"}, model, NOW)
+    risks = churn_risks(history, model, factor=1.5)
+    assert set(risks) == {"acme"} and risks["acme"].threshold == pytest.approx(40)
 
 
 # --- champions -------------------------------------------------------------------------------------
@@ -146,16 +153,25 @@ def test_champion_after_30_days_at_intent_but_not_29() -> None:
     assert found["veteran"].streak_days == 30 and found["veteran"].lowest_score == pytest.approx(80)
 
 
-def test_a_dip_below_the_margin_breaks_the_streak_but_one_within_it_does_not() -> None:
+def test_a_dip_below_the_floor_breaks_the_streak() -> None:
     model = flat(80, half_life=60)  # 80 at 30 days ago, 80·0.5^(30/60) = 56.6 now
     history = score_history([act("m", 30)], {}, model, NOW)
     assert champions(history, model) == {}
-    model = flat(80, half_life=400)  # 80·0.5^(30/400) = 75.9 ... stays above 70
+    model = flat(80, half_life=400)  # 80·0.5^(30/400) = 75.9 ... stays above the floor
     history = score_history([act("m", 30)], {}, model, NOW)
     assert set(champions(history, model)) == {"m"}
     model = flat(76, half_life=200)  # 76·0.5^(30/200) = 68.5 < 75 - 5
     history = score_history([act("m", 30)], {}, model, NOW)
     assert champions(history, model) == {}
+
+
+def test_a_member_below_the_intent_floor_is_no_champion_even_within_the_hysteresis_band() -> None:
+    model = flat(76, half_life=1000)  # 76 at 30 days ago, 76·0.5^(30/1000) = 74.4 now: Intent by hysteresis only
+    history = score_history([act("m", 30)], {}, model, NOW)
+    assert champions(history, model) == {}
+    model = flat(78, half_life=1000)  # 78·0.5^(30/1000) = 76.4 >= 75 every day
+    history = score_history([act("m", 30)], {}, model, NOW)
+    assert set(champions(history, model)) == {"m"}
 
 
 # --- seasonal baseline -----------------------------------------------------------------------------
