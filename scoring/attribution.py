@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scoring.model import ScoringModel
+from scoring.moments import require_all_aware, require_aware
 from scoring.records import TIERS
 
 __all__ = [
@@ -102,6 +103,9 @@ def attribute_upgrades(
     An alert at the same moment as the upgrade counts. Sorted by upgrade time (the daily
     playbook tags these opportunities "community-influenced").
     """
+    alerts, upgrades = list(alerts), list(upgrades)
+    require_all_aware((a.alerted_at for a in alerts), "an alert's alerted_at")
+    require_all_aware((u.upgraded_at for u in upgrades), "an upgrade's upgraded_at")
     by_account = _alerts_by_account(alerts)
     window = timedelta(days=window_days)
     found: list[Attribution] = []
@@ -142,6 +146,10 @@ def calibrate(
     rate is above ``max_false_positive_rate``, recall below ``min_recall``, or a tier share
     is more than ``shape_tolerance`` away from ``target_shape``.
     """
+    require_aware(now, "now")
+    alerts, upgrades = list(alerts), list(upgrades)
+    require_all_aware((a.alerted_at for a in alerts), "an alert's alerted_at")
+    require_all_aware((u.upgraded_at for u in upgrades), "an upgrade's upgraded_at")
     alerts = [a for a in alerts if a.alerted_at <= now]
     upgrades = [u for u in upgrades if u.upgraded_at <= now]
     window = timedelta(days=window_days)

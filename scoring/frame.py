@@ -20,6 +20,7 @@ from datetime import datetime
 import numpy as np
 
 from scoring.errors import ScoringError
+from scoring.moments import require_aware
 from scoring.records import ACTIVITY_TYPES, Activity
 
 __all__ = ["ActivityFrame", "timestamp"]
@@ -31,12 +32,7 @@ _TYPE_INDEX: dict[str, int] = {name: i for i, name in enumerate(ACTIVITY_TYPES)}
 
 def timestamp(moment: datetime, what: str) -> float:
     """POSIX seconds of an aware datetime; a naive one is a ScoringError naming ``what``."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ScoringError(
-            f"{what} is a naive datetime ({moment.isoformat()}); scoring needs timezone-aware "
-            "datetimes, e.g. datetime(..., tzinfo=timezone.utc)"
-        )
-    return moment.timestamp()
+    return require_aware(moment, what).timestamp()
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

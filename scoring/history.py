@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from scoring.errors import ScoringError
 from scoring.model import ScoringModel
+from scoring.moments import require_aware
 from scoring.records import Activity
 from scoring.score import score_accounts, score_members
 
@@ -68,8 +69,7 @@ def score_history(
 
     One ``score_members`` call per moment, over the activities that had happened by then.
     """
-    if now.tzinfo is None:
-        raise ScoringError("now must be timezone-aware (give it tzinfo=timezone.utc)")
+    require_aware(now, "now")
     ordered = list(activities)
     for activity in ordered:
         if activity.occurred_at.tzinfo is None:

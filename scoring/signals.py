@@ -23,6 +23,7 @@ from typing import Literal
 
 from scoring.history import ScoreHistory, score_history
 from scoring.model import ScoringModel
+from scoring.moments import require_all_aware, require_aware
 from scoring.records import TIERS, Activity, TierState
 
 __all__ = [
@@ -96,6 +97,8 @@ def advance_tiers(
     An entity that disappeared from ``scores`` has a score of 0. Every tier change starts a
     new episode (``episode + 1``); staying in a tier keeps ``since`` and ``episode``.
     """
+    require_aware(now, "now")
+    require_all_aware((state.since for state in previous.values()), "a previous tier state's since")
     states: dict[str, TierState] = {}
     transitions: list[TierTransition] = []
     for entity_id in sorted(set(scores) | set(previous)):
@@ -137,7 +140,8 @@ def recently_active(
     Outreach on an account that went quiet weeks ago is cold; the filter keeps Intent alerts
     to accounts that are active now. Timestamps after ``now`` (clock skew) count as recent.
     """
-    since = now - timedelta(days=model.recency_days)
+    since = require_aware(now, "now") - timedelta(days=model.recency_days)
+    require_all_aware(last_activity_at.values(), "a last-activity time")
     return {key for key, at in last_activity_at.items() if at >= since}
 
 
@@ -161,9 +165,10 @@ def reemerged(
     activity after the return keeps the flag (a returning member rarely posts only once).
     The first activity ever is not a return. Why: this cohort converted best of all (22%).
     """
+    require_aware(now, "now")
     times: dict[str, list[datetime]] = defaultdict(list)
     for activity in activities:
-        if activity.occurred_at <= now:
+        if require_aware(activity.occurred_at, f"occurred_at of activity {activity.source_event_id!r}") <= now:
             times[activity.member_key].append(activity.occurred_at)
     gap = timedelta(days=model.reemergence_gap_days)
     since = now - timedelta(days=model.recency_days)
@@ -211,7 +216,11 @@ def seasonal_factor(
     A holiday dip gives a factor < 1: churn needs a larger drop, velocity a smaller gain.
     """
     config = model.seasonal
-    stamps = [a.occurred_at for a in activities if a.occurred_at <= now]
+    require_aware(now, "now")
+    if history_start is not None:
+        require_aware(history_start, "history_start")
+    stamps = [at for at in (require_aware(a.occurred_at, f"occurred_at of activity {a.source_event_id!r}")
+                            for a in activities) if at <= now]
     start = history_start if history_start is not None else min(stamps, default=None)
     trailing_start = now - timedelta(days=config.trailing_days)
     trailing = sum(1 for at in stamps if at > trailing_start)
