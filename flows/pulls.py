@@ -115,22 +115,20 @@ def pull_discourse(
             counts["members"] += store.upsert_members(page)
             counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
         mark = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
-        if mark.before is not None:
+        read = (store, source, now, rules, likes_lookback_days, counts, progress)
+        if mark.before is not None:  # finish the interrupted range first ...
             counts["resumed_below"] = mark.before
-        while True:
-            mark = _read_discourse_range(store, source, mark, now, rules, likes_lookback_days, counts, progress)
-            if not counts.pop("_resumed", 0):
-                break
+            mark = _read_discourse_range(mark, *read)
+        _read_discourse_range(mark, *read)  # ... then read what came after it
     get_run_logger().info("Discourse: %s", dict(counts))
     return dict(counts)
 
 
 def _read_discourse_range(
-    store: Store, source: DiscourseSource, mark: DiscourseMark, now: datetime, rules: ClassificationRules,
+    mark: DiscourseMark, store: Store, source: DiscourseSource, now: datetime, rules: ClassificationRules,
     likes_lookback_days: float, counts: Counter[str], progress: PullProgress,
 ) -> DiscourseMark:
     """Read down from the newest post (or from the checkpoint) to ``mark.done``; store each page with its checkpoint."""
-    resuming = mark.before is not None
     pages = source.post_pages(mark.done or None, now=now, likes_lookback=timedelta(days=likes_lookback_days),
                               before=mark.before)
     for page in pages:
@@ -144,8 +142,6 @@ def _read_discourse_range(
         progress.update(mark.fraction(), f"{counts['pages']} pages, {counts['new_activities']} new activities")
     finished = DiscourseMark(max(mark.done, mark.high or 0))
     store.set_cursor(DISCOURSE_POSTS_CURSOR, finished.dump())
-    if resuming:
-        counts["_resumed"] = 1  # the interrupted range is in: now read what came after it
     return finished
 
 
