@@ -7,6 +7,7 @@ data. One task per stage, never one task per member.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,11 +20,11 @@ from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpotCrm
 from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
-from connectors.store import Store
+from connectors.store import LedgerEntry
 from flows.preflight import open_store
 from playbooks.briefs import build_briefs
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
-from playbooks.intent import IntentPlaybookConfig, plan_intent_actions, play_key
+from playbooks.intent import IntentPlaybookConfig, open_plays, plan_intent_actions
 from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
 from scoring.records import Activity, CrmAccount, CrmOwner, Member
@@ -75,15 +76,16 @@ def as_people(activities: list[Activity], person_of: dict[str, str], excluded: s
     ]
 
 
-def _plays_this_week(store: Store, now: datetime, mode: str) -> Counter[str | None]:
+def _plays_this_week(ledger: Iterable[LedgerEntry], now: datetime, mode: str) -> Counter[str | None]:
     """Intent plays of ``mode`` each owner got in the 7 days before ``now`` (one alert per play).
 
     Drafts and live plays are counted apart: a week of drafts must not use up the live capacity.
     """
     since = now - timedelta(days=7)
     draft = mode == "draft"
-    return Counter(e.payload.get("owner_id") for e in store.ledger(kind="slack_alert")
-                   if e.created_at >= since and e.key.startswith("intent:") and (":draft:" in e.key) == draft)
+    return Counter(e.payload.get("owner_id") for e in ledger
+                   if e.kind == "slack_alert" and e.created_at >= since and e.key.startswith("intent:")
+                   and (":draft:" in e.key) == draft)
 
 
 @task(name="score-and-plan", cache_policy=NO_CACHE)
@@ -108,9 +110,9 @@ def score_and_plan(
         states, transitions = advance_tiers(account_scores, store.tier_states("account"), model, now)
         member_states, _ = advance_tiers(member_scores, store.tier_states("member"), model, now)
         entering = {t.entity_id for t in transitions if t.to_tier == "intent"}
-        known_keys = {e.key for e in store.ledger()}
-        unplayed = {a for a, s in states.items() if s.tier == "intent"
-                    and f"{play_key(a, s.episode, intent.mode)}:slack" not in known_keys}
+        ledger = store.ledger()
+        known_keys = {e.key for e in ledger}
+        unplayed = set(open_plays(states.values(), known_keys, intent.mode))
         leaders = sorted(account_scores, key=lambda a: -account_scores[a])[:leaderboard_size]
         wanted_owner_emails = {
             o.id: o.email for o in owners.values() if o.email
@@ -123,7 +125,7 @@ def score_and_plan(
         )
         plan = plan_intent_actions(
             states.values(), briefs, intent, model, now, known_keys=known_keys,
-            plays_this_week=_plays_this_week(store, now, intent.mode), crm=crm,
+            plays_this_week=_plays_this_week(ledger, now, intent.mode), crm=crm,
         )
         actions = plan.actions
         record_plan(store, actions)

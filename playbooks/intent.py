@@ -27,7 +27,7 @@ from scoring.model import ScoringModel
 from scoring.priority import Candidate, Deferred, apply_capacity
 from scoring.records import TierState
 
-__all__ = ["IntentPlan", "IntentPlaybookConfig", "intent_alert_blocks", "plan_intent_actions", "play_key"]
+__all__ = ["IntentPlan", "IntentPlaybookConfig", "intent_alert_blocks", "open_plays", "plan_intent_actions", "play_key"]
 
 
 class IntentPlaybookConfig(BaseModel):
@@ -54,6 +54,16 @@ def play_key(account_id: str, episode: int, mode: Mode) -> str:
     return f"intent:{account_id}:{episode}" + (":draft" if mode == "draft" else "")
 
 
+def open_plays(states: Iterable[TierState], known_keys: Collection[str], mode: Mode) -> dict[str, str]:
+    """account → play key of every account at Intent whose episode has no play of ``mode`` yet."""
+    plays = {}
+    for state in states:
+        key = play_key(state.entity_id, state.episode, mode)
+        if state.tier == "intent" and f"{key}:slack" not in known_keys:
+            plays[state.entity_id] = key
+    return plays
+
+
 def plan_intent_actions(
     states: Iterable[TierState],
     briefs: Mapping[str, AccountBrief],
@@ -75,17 +85,12 @@ def plan_intent_actions(
         return IntentPlan()
     recent_since = now - timedelta(days=model.recency_days)
     candidates: list[Candidate] = []
-    for state in sorted(states, key=lambda s: s.entity_id):
-        if state.tier != "intent":
-            continue
-        key = play_key(state.entity_id, state.episode, config.mode)
-        brief = briefs.get(state.entity_id)
-        if f"{key}:slack" in known_keys or brief is None:
-            continue
-        if brief.last_activity_at is None or brief.last_activity_at < recent_since:
+    for account_id, key in sorted(open_plays(states, known_keys, config.mode).items()):
+        brief = briefs.get(account_id)
+        if brief is None or brief.last_activity_at is None or brief.last_activity_at < recent_since:
             continue
         candidates.append(Candidate(
-            key=key, account_id=state.entity_id,
+            key=key, account_id=account_id,
             owner_id=brief.account.owner_id, score=brief.score, value=brief.account.value,
         ))
     kept, deferred = apply_capacity(candidates, plays_this_week or {}, model)
