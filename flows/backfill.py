@@ -60,13 +60,13 @@ def backfill(  # noqa: PLR0913 - top-level parameters merge safely in Prefect
     started = datetime.now(timezone.utc)
     pulls = PullPlan(discourse_block, slack_source_block, slack_channels, crm, hubspot_block, salesforce_block,
                      discourse_requests_per_minute, 0, slack_pacing, slack_backfill_days)
-    checked = preflight(pulls.blocks(), database_block=database_block, model_block=model_block)
+    settings = preflight(pulls.blocks(), database_block=database_block, model_block=model_block)
     with held_lease(database_block, run_owner()) as other:
         if other is not None:
             message = f"not started: {other} is pulling into this database; run the backfill when it is done"
             logger.warning(message)
             return Completed(message=message)
-        summary = pulls.run(database_block, started, checked.settings.rules)
+        summary = pulls.run(database_block, started, settings.rules)
     minutes = (datetime.now(timezone.utc) - started).total_seconds() / 60
     lines = ["# Backfill", "", f"Finished in {minutes:.1f} min. The next community-sync run scores it.", "",
              "| source | counts |", "|---|---|"]

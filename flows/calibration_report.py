@@ -114,8 +114,8 @@ def calibration_report(
     """
     logger = get_run_logger()
     now = now or datetime.now(timezone.utc)
-    checked = preflight({}, database_block=database_block, model_block=model_block)
-    model = checked.settings.model
+    settings = preflight({}, database_block=database_block, model_block=model_block)
+    model = settings.model
     found = calibrate_from_store(database_block, crm, model, now, window_days)
     result: Calibration = found["calibration"]
     create_markdown_artifact(report_markdown(result, found["influenced"], model, crm, now), key=ARTIFACT_KEY,

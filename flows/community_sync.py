@@ -79,9 +79,9 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     now = now or run_started
     pulls = PullPlan(discourse_block, slack_source_block, slack_channels, crm, hubspot_block, salesforce_block,
                      discourse_requests_per_minute, likes_lookback_days, slack_pacing, slack_backfill_days)
-    checked = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
+    settings = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
                         database_block=database_block, model_block=model_block)
-    model, rules = checked.settings.model, checked.settings.rules
+    model, rules = settings.model, settings.rules
     intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours)
     logger.info(mode_banner("Intent playbook", intent_mode, intent_review_channel))
     summary: dict[str, Any] = {"now": now.isoformat(), "intent_mode": intent_mode, "model_version": model.version}

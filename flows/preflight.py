@@ -11,7 +11,6 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from prefect import get_run_logger
@@ -25,7 +24,6 @@ from connectors.errors import ConfigurationError, PermanentError
 from connectors.store import Store, StoreError
 
 __all__ = [
-    "Preflight",
     "database_url",
     "ends_cleanly",
     "is_permanent",
@@ -85,18 +83,12 @@ def open_store(database_block: str | None) -> Store:
         raise ConfigurationError(f"database_block: cannot open {where}: {err}") from None
 
 
-@dataclass(frozen=True)
-class Preflight:
-    """What a checked run works with: the published model and rules."""
-
-    settings: ScoringSettings
-
-
 def preflight(blocks: Mapping[str, tuple[type[Block], str | None]], *, database_block: str | None,
-              model_block: str | None = None) -> Preflight:
+              model_block: str | None = None) -> ScoringSettings:
     """Load every block the run names (parameter → (type, name)) and open the database, before any work.
 
-    Raises `ConfigurationError` with every problem found, one line each.
+    Returns the published model and rules the run works with. Raises `ConfigurationError`
+    with every problem found, one line each.
     """
     problems: list[str] = []
     for parameter, (block_type, name) in blocks.items():
@@ -120,7 +112,7 @@ def preflight(blocks: Mapping[str, tuple[type[Block], str | None]], *, database_
         problems.append(str(err))
     if problems:
         raise ConfigurationError("\n".join(problems))
-    return Preflight(settings)
+    return settings
 
 
 def is_permanent(error: BaseException) -> bool:
@@ -148,7 +140,9 @@ def ends_cleanly(body: Callable[..., R]) -> Callable[..., R | State]:
     def run(*args: Any, **kwargs: Any) -> R | State:
         try:
             return body(*args, **kwargs)
-        except (ConfigurationError, PermanentError) as err:
+        except Exception as err:
+            if not is_permanent(err):
+                raise
             get_run_logger().error("%s", err)
             return Failed(message=str(err))
 

@@ -97,12 +97,12 @@ def preview_model(
     """
     logger = get_run_logger()
     now = now or datetime.now(timezone.utc)
-    checked = preflight({"draft_model_block": (ScoringSettings, draft_model_block)},
+    settings = preflight({"draft_model_block": (ScoringSettings, draft_model_block)},
                         database_block=database_block, model_block=model_block)
     draft = load_block(ScoringSettings, draft_model_block, "draft_model_block") if draft_model_block \
         else ScoringSettings()
     assert isinstance(draft, ScoringSettings)
-    summary = compare_on_store(database_block, checked.settings.model, draft.model, now)
+    summary = compare_on_store(database_block, settings.model, draft.model, now)
     _publish(summary, now)
     logger.info("Draft %s vs published %s: %d accounts change tier; Intent plays %d -> %d",
                 summary["draft_version"], summary["published_version"], summary["tier_changes"],
