@@ -62,13 +62,7 @@ def _block(block: Any, at: str, errors: _Errors) -> None:
     elif kind == "section":
         _section(block, at, errors)
     elif kind == "context":
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not elements:
-            errors.add(f"{at}/elements", "must provide at least 1 item")
-            return
-        if len(elements) > MAX_CONTEXT_ELEMENTS:
-            errors.add(f"{at}/elements", f"no more than {MAX_CONTEXT_ELEMENTS} items allowed")
-        for j, element in enumerate(elements):
+        for j, element in enumerate(_items(block.get("elements"), f"{at}/elements", errors, MAX_CONTEXT_ELEMENTS)):
             if isinstance(element, dict) and element.get("type") == "image":
                 continue
             _text(element, f"{at}/elements/{j}", errors, TEXT_OBJECT_LIMIT)
@@ -87,13 +81,18 @@ def _section(block: dict[str, Any], at: str, errors: _Errors) -> None:
     if text is not None:
         _text(text, f"{at}/text", errors, TEXT_OBJECT_LIMIT)
     if fields is not None:
-        if not isinstance(fields, list) or not fields:
-            errors.add(f"{at}/fields", "must provide at least 1 item")
-            return
-        if len(fields) > MAX_FIELDS:
-            errors.add(f"{at}/fields", f"no more than {MAX_FIELDS} items allowed")
-        for j, field in enumerate(fields):
+        for j, field in enumerate(_items(fields, f"{at}/fields", errors, MAX_FIELDS)):
             _text(field, f"{at}/fields/{j}", errors, FIELD_LIMIT)
+
+
+def _items(value: Any, at: str, errors: _Errors, maximum: int) -> list[Any]:
+    """A list of 1 to ``maximum`` items, as Slack requires; its items to check (none when it is not a list)."""
+    if not isinstance(value, list) or not value:
+        errors.add(at, "must provide at least 1 item")
+        return []
+    if len(value) > maximum:
+        errors.add(at, f"no more than {maximum} items allowed")
+    return value
 
 
 def _text(obj: Any, at: str, errors: _Errors, limit: int,

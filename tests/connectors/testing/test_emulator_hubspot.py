@@ -90,7 +90,7 @@ def test_contacts_with_company_associations(api, hubspot, community):
 
 
 def test_owners(api, hubspot, community):
-    # No spec in ../shared/specs describes /crm/v3/owners: checked through the client's
+    # No vendored spec (connectors/testing/spec_files) describes /crm/v3/owners: checked through the client's
     # models (required id, type, createdAt, updatedAt, archived) only.
     owners, after = [], None
     while True:
