@@ -2,6 +2,8 @@
 
 ConnectorError                 a call to an external service failed
  ├── RetryableError            worth trying again: 429, 5xx, timeouts, dropped connections
+ ├── Unsettled                an earlier attempt may have reached the service and a lookup
+ │                             cannot tell yet (a search index that lags): leave it pending
  └── PermanentError            trying again will fail the same way
       ├── AuthError            401/403: credentials wrong, expired or missing a scope
       ├── NotFoundError        404: the object or endpoint does not exist
@@ -22,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "PermanentError",
     "RetryableError",
+    "Unsettled",
     "error_for_status",
 ]
 
@@ -41,6 +44,14 @@ class ConnectorError(Exception):
 
 class RetryableError(ConnectorError):
     """A transient failure; the retry policy tries again, honouring ``retry_after``."""
+
+
+class Unsettled(ConnectorError):
+    """An earlier attempt may have acted and the service cannot say yet whether it did.
+
+    Neither a failure nor a success: the action stays pending and is looked up again later,
+    never re-sent on a guess (HubSpot's search index lags its writes by seconds to minutes).
+    """
 
 
 class PermanentError(ConnectorError):

@@ -12,6 +12,7 @@ from datetime import datetime
 __all__ = [
     "ACTIVITY_TYPES",
     "TIERS",
+    "AccountScoreUpdate",
     "Activity",
     "CrmAccount",
     "CrmContact",
@@ -144,6 +145,17 @@ class CrmOpportunity:
     closed_at: datetime | None = None
     is_won: bool = False
     community_influenced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AccountScoreUpdate:
+    """What score write-back puts on a CRM account: score, tier, velocity, last activity."""
+
+    account_id: str
+    score: float
+    tier: str | None
+    velocity: float
+    last_activity_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
