@@ -77,6 +77,7 @@ FORGET_RULES: Mapping[str, str] = {
     "crm_owners": "nothing of theirs (the company's users)",
     "crm_accounts": "nothing of theirs (companies)",
     "crm_opportunities": "nothing of theirs (deals)",
+    "crm_writeback": "nothing of theirs (scores written onto companies)",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from scoring.records import (
+    AccountScoreUpdate,
     Activity,
     CrmAccount,
     CrmContact,
@@ -32,6 +33,7 @@ from . import locks as _locks
 from . import privacy as _privacy
 from . import quarantine as _quarantine
 from . import signal_states as _signals
+from . import writeback as _writeback
 from .rows import from_row, to_row
 from . import tables as t
 from .dml import insert_ignore, upsert
@@ -345,6 +347,16 @@ class Store:
         """Record the (signal, entity) pairs holding now; return those that just started."""
         with self._write() as conn:
             return _signals.replace_active(conn, current, _now())
+
+    def written_scores(self, crm: str) -> dict[str, AccountScoreUpdate]:
+        """The score values write-back last put on each account of ``crm``."""
+        with self._read() as conn:
+            return _writeback.written(conn, crm)
+
+    def save_written_scores(self, crm: str, rows: Iterable[AccountScoreUpdate]) -> int:
+        """Remember values the CRM accepted, so the next write-back sends only changes."""
+        with self._write() as conn:
+            return _writeback.save_written(conn, crm, rows, _now())
 
     # -- action ledger ------------------------------------------------------------------
 

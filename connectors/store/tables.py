@@ -33,6 +33,7 @@ __all__ = [
     "crm_contacts",
     "crm_opportunities",
     "crm_owners",
+    "crm_writeback",
     "identity_matches",
     "identity_overrides",
     "identity_people",
@@ -198,6 +199,19 @@ sync_cursors = Table(
     Column("name", CleanString, primary_key=True),
     Column("value", CleanText, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: What score write-back last put on each CRM account (migration 0008, `connectors.store.writeback`).
+crm_writeback = Table(
+    "crm_writeback",
+    metadata,
+    Column("crm", CleanString, primary_key=True),
+    Column("account_id", CleanString, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("tier", CleanString),
+    Column("velocity", Float, nullable=False),
+    Column("last_activity_at", UTCDateTime),
+    Column("written_at", UTCDateTime, nullable=False),
 )
 
 signal_state = Table(
