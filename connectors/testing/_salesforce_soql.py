@@ -2,7 +2,8 @@
 
 Enough of SOQL for what the connector sends: SELECT fields (relationship paths included)
 FROM one object, WHERE with AND/OR/parentheses, = != < > <= >= IN and quoted strings with
-the escapes ``format_soql`` produces, ORDER BY, LIMIT.
+the escapes ``format_soql`` produces, ORDER BY, LIMIT. An id field compared with a string
+that is no id (``Id IN ('abc')``) is INVALID_QUERY_FILTER_OPERATOR, as in Salesforce.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _TOKEN = re.compile(r"""\s*(?:
    |(?P<op>!=|<>|<=|>=|=|<|>)
    |(?P<punct>[(),])
    |(?P<word>[A-Za-z_][A-Za-z0-9_.]*)
-)""", re.X)
+)""", re.VERBOSE)
 _UNESCAPE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
@@ -245,7 +246,9 @@ def parse_soql(soql: str) -> SoqlQuery:
             return (cond[0], [fix(c) for c in cond[1]])
         if cond[0] == "not":
             return ("not", fix(cond[1]))
-        return ("cmp", _canonical(canonical_object, cond[1]), cond[2], cond[3])
+        name = _canonical(canonical_object, cond[1])
+        _check_id_literals(canonical_object, name, cond[3])
+        return ("cmp", name, cond[2], cond[3])
 
     return SoqlQuery(
         sobject=canonical_object,
@@ -254,6 +257,25 @@ def parse_soql(soql: str) -> SoqlQuery:
         order=[(_canonical(canonical_object, f), d) for f, d in order],
         limit=limit,
     )
+
+
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
+def _check_id_literals(sobject: str, name: str, literal: Any) -> None:
+    """An id field compared with a string that cannot be an id is refused, as Salesforce
+    does ("invalid ID field"); the empty string is let through."""
+    *path, last = name.split(".")
+    target = sobject
+    for rel in path:
+        target = RELATIONSHIPS[target][rel][1]
+    id_fields = {"Id"} | {f for f, _ in RELATIONSHIPS.get(target, {}).values()}
+    if last not in id_fields:
+        return
+    for value in literal if isinstance(literal, list) else [literal]:
+        if isinstance(value, str) and value and not _ID.fullmatch(value):
+            raise SalesforceApiError(400, "INVALID_QUERY_FILTER_OPERATOR",
+                                     f"invalid ID field: {value}")
 
 
 def _as_comparable(value: Any, literal: Any) -> tuple[Any, Any]:
@@ -276,7 +298,7 @@ def _compare(value: Any, op: str, literal: Any) -> bool:
         if not isinstance(value, str) or not isinstance(literal, str):
             return False
         pattern = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in literal)
-        return re.fullmatch(pattern, value, re.I | re.S) is not None
+        return re.fullmatch(pattern, value, re.IGNORECASE | re.DOTALL) is not None
     if literal is None or value is None:
         equal = value is None and literal is None
         return equal if op == "=" else (not equal if op == "!=" else False)

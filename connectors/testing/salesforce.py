@@ -17,9 +17,19 @@ Served (all under ``/services/data/vNN.N/``):
 * ``GET|PATCH sobjects/{Obj}/{ExternalIdField}/{value}``: upsert by external id — 201 with
   ``created: true``; an update answers 200 with ``created: false`` (API 46.0 and later) or
   204 without a body (earlier versions), like Salesforce.
-* ``POST|PATCH composite/sobjects``: create/update up to 200 records, per-record results,
-  ``allOrNone`` rolls everything back on one failure.
+* ``POST|PATCH composite/sobjects``: create/update up to 200 records (more is a 400
+  EXCEEDED_ID_LIMIT for the whole call), processed in order with one result per record
+  (a second membership of the same contact in one call is a DUPLICATE_VALUE like any
+  other); ``allOrNone`` rolls everything back on one failure.
 * ``GET limits/``.
+
+The org validates writes the way Salesforce does: unknown fields, read-only fields
+(``Task.IsClosed`` is derived from ``Status``), restricted picklists, references to records
+that do not exist (MALFORMED_ID / INVALID_CROSS_REFERENCE_KEY), text longer than the field
+(STRING_TOO_LONG), numbers beyond the field's precision (NUMBER_OUTSIDE_VALID_RANGE; values
+are rounded to the field's scale when stored), and bodies that are not strict JSON (``NaN``
+is JSON_PARSER_ERROR). A URI longer than 16,384 bytes is answered 414 URI Too Long before
+anything else, like Salesforce's front door.
 
 Errors are JSON arrays ``[{"message", "errorCode", "fields"}]`` with Salesforce's codes:
 400 MALFORMED_QUERY / INVALID_FIELD / DUPLICATE_VALUE (a second CampaignMember of the same
@@ -31,19 +41,27 @@ shape.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import ssl
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Self
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import requests
 import trustme
 
+from connectors.testing._salesforce_soql import (
+    SalesforceApiError,
+    SoqlQuery,
+    _canonical,
+    _compare,
+    parse_soql,
+)
 from connectors.testing.community import Community
 from connectors.testing.salesforce_data import (
     FIELDS,
@@ -51,13 +69,6 @@ from connectors.testing.salesforce_data import (
     RELATIONSHIPS,
     SalesforceData,
     sf_datetime,
-)
-from connectors.testing._salesforce_soql import (
-    SalesforceApiError,
-    SoqlQuery,
-    _canonical,
-    _compare,
-    parse_soql,
 )
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
 
@@ -68,7 +79,13 @@ _DATA = r"/services/data/v(?P<version>\d+\.\d+)"
 
 #: External ID fields per object (custom fields an admin marked External ID + Unique).
 EXTERNAL_IDS = {"Task": frozenset({"Community_Action_Key__c"})}
-NUMBER_FIELDS = frozenset({"AnnualRevenue", "Amount", "Community_Score__c"})
+NUMBER_FIELDS = frozenset({"AnnualRevenue", "Amount", "Community_Score__c", "Community_Velocity__c"})
+#: (precision, scale) of number fields: Number(16, 2) holds 14 digits before the point.
+NUMBER_PRECISION = {"AnnualRevenue": (18, 0), "Amount": (16, 2), "Community_Score__c": (16, 2),
+                    "Community_Velocity__c": (16, 2)}
+#: Maximum length of text fields (STRING_TOO_LONG beyond).
+TEXT_LENGTHS = {"Subject": 255, "Description": 32000, "Community_Action_Key__c": 255,
+                "Community_Tier__c": 40, "Status": 255}
 BOOL_FIELDS = frozenset({"IsActive", "IsDeleted", "IsWon", "IsClosed", "HasResponded",
                          "Community_Influenced__c"})
 DATETIME_FIELDS = frozenset({"CreatedDate", "LastModifiedDate", "SystemModstamp",
@@ -85,6 +102,9 @@ REQUIRED = {"Account": ("Name",), "Contact": ("LastName",),
 REFERENCES = {"OwnerId": ("User",), "AccountId": ("Account",), "WhatId": ("Account", "Opportunity"),
               "WhoId": ("Contact",), "CampaignId": ("Campaign",), "ContactId": ("Contact",)}
 MAX_COLLECTION = 200
+#: Longest request URI Salesforce accepts (REST API request size limits): 414 beyond.
+MAX_URI_BYTES = 16_384
+_SF_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
 # -- the emulator ------------------------------------------------------------------------------
@@ -199,6 +219,22 @@ class SalesforceEmulator(Emulator):
         """The SOQL texts received, in order."""
         return [r.query["q"][0] for r in self.requests if "q" in r.query]
 
+    @property
+    def nurture_campaign_id(self) -> str:
+        """The seeded "Community nurture" campaign (the nurture playbook's target)."""
+        return self.data.community_campaigns["nurture"]
+
+    @property
+    def newsletter_campaign_id(self) -> str:
+        """The seeded "Community newsletter" campaign."""
+        return self.data.community_campaigns["newsletter"]
+
+    def complete_task(self, task_id: str, status: str = "Completed") -> dict[str, Any]:
+        """The owner closes a task in the UI: Status set, IsClosed derived, stamp bumped."""
+        if status not in PICKLISTS[("Task", "Status")]:
+            raise ValueError(f"not a Task status: {status!r}")
+        return self.touch("Task", task_id, Status=status)
+
     # -- protocol hooks --------------------------------------------------------------------
     def _limit_header(self) -> dict[str, str]:
         return {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"}
@@ -232,9 +268,9 @@ class SalesforceEmulator(Emulator):
             429: ("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."),
             503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later."),
         }
-        code, message = messages.get(status, ("UNKNOWN_EXCEPTION",
-                                              "An unexpected error occurred. Please include this "
-                                              "ErrorId if you contact support: 1234567-890 (injected)"))
+        unexpected = ("An unexpected error occurred. Please include this ErrorId if you "
+                      "contact support: 1234567-890 (injected)")
+        code, message = messages.get(status, ("UNKNOWN_EXCEPTION", unexpected))
         response = self._errors(status, code, message)
         response.headers.update(self._limit_header())
         if fault.retry_after is not None:
@@ -242,6 +278,10 @@ class SalesforceEmulator(Emulator):
         return response
 
     def dispatch(self, request: Request) -> Response:
+        uri = len(request.path) + 1 + len(urlencode(request.query, doseq=True))
+        if uri > MAX_URI_BYTES:
+            return Response(414, b"<html><body><h1>414 URI Too Long</h1></body></html>",
+                            {"Content-Type": "text/html", **self._limit_header()})
         with self.data.request():
             try:
                 response = super().dispatch(request)
@@ -401,7 +441,7 @@ class SalesforceEmulator(Emulator):
 
     # -- sObject collections ---------------------------------------------------------------
     def _collection(self, request: Request) -> tuple[bool, list[dict[str, Any]]]:
-        body = request.json()
+        body = _strict_json(request)
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list):
             raise SalesforceApiError(400, "JSON_PARSER_ERROR", "records is required")
@@ -410,51 +450,54 @@ class SalesforceEmulator(Emulator):
                                      "record limit reached. cannot submit more than 200 records into this call")
         return bool(body.get("allOrNone", False)), records
 
-    def _apply_collection(self, all_or_none: bool, plans: list[Any]) -> Response:
-        """``plans``: per record either a SalesforceApiError or a thunk that applies it."""
-        failed = any(isinstance(p, SalesforceApiError) for p in plans)
-        results = []
-        for plan in plans:
-            if isinstance(plan, SalesforceApiError):
+    def _apply_collection(self, all_or_none: bool, records: list[Any], save: Any) -> Response:
+        """Save ``records`` one after the other (each sees the ones before it), one result
+        each; with ``allOrNone`` a single failure restores the org as it was."""
+        snapshot = self.data.snapshot() if all_or_none else None
+        results: list[dict[str, Any]] = []
+        for raw in records:
+            try:
+                results.append({"id": save(raw), "success": True, "errors": []})
+            except SalesforceApiError as exc:
                 results.append({"success": False, "errors": [
-                    {"statusCode": plan.code, "message": plan.message, "fields": plan.fields}]})
-            elif all_or_none and failed:
-                results.append({"success": False, "errors": [
-                    {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                     "message": "Record rolled back because not all records were valid and the "
-                                "request was using AllOrNone header", "fields": []}]})
-            else:
-                results.append({"id": plan(), "success": True, "errors": []})
+                    {"statusCode": exc.code, "message": exc.message, "fields": exc.fields}]})
+        if snapshot is not None and not all(r["success"] for r in results):
+            self.data.restore(snapshot)
+            rolled_back = {"success": False, "errors": [
+                {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                 "message": "Record rolled back because not all records were valid and the "
+                            "request was using AllOrNone header", "fields": []}]}
+            results = [r if not r["success"] else rolled_back for r in results]
         return json_response(results)
 
     def collection_create(self, request: Request) -> Response:
         all_or_none, records = self._collection(request)
-        plans: list[Any] = []
-        for raw in records:
-            try:
-                sobject = self._type_of(raw)
-                fields = self._validated(sobject, _strip(raw), creating=True)
-                plans.append(lambda s=sobject, f=fields: self._insert_valid(s, f))
-            except SalesforceApiError as exc:
-                plans.append(exc)
-        return self._apply_collection(all_or_none, plans)
+
+        def save(raw: Any) -> str:
+            if isinstance(raw, dict) and raw.get("Id"):
+                raise SalesforceApiError(400, "INVALID_FIELD",
+                                         "cannot specify Id in an insert call", ["Id"])
+            sobject = self._type_of(raw)
+            return self._insert_valid(sobject, self._validated(sobject, _strip(raw), creating=True))
+
+        return self._apply_collection(all_or_none, records, save)
 
     def collection_update(self, request: Request) -> Response:
         all_or_none, records = self._collection(request)
-        plans: list[Any] = []
-        for raw in records:
-            try:
-                sobject = self._type_of(raw)
-                rid = raw.get("Id")
-                record = self.data.get(sobject, rid or "")
-                if record is None:
-                    raise SalesforceApiError(400, "INVALID_CROSS_REFERENCE_KEY",
-                                             f"invalid cross reference id: {rid}", ["Id"])
-                fields = self._validated(sobject, _strip(raw), creating=False, current=record)
-                plans.append(lambda s=sobject, i=rid, f=fields: self.data.update(s, i, f)["Id"])
-            except SalesforceApiError as exc:
-                plans.append(exc)
-        return self._apply_collection(all_or_none, plans)
+
+        def save(raw: Any) -> str:
+            sobject = self._type_of(raw)
+            rid = raw.get("Id") or raw.get("id")
+            if not isinstance(rid, str) or not _SF_ID.fullmatch(rid):
+                raise SalesforceApiError(400, "MALFORMED_ID", f"malformed id {rid}", ["Id"])
+            record = self.data.get(sobject, rid)
+            if record is None:
+                raise SalesforceApiError(400, "INVALID_CROSS_REFERENCE_KEY",
+                                         f"invalid cross reference id: {rid}", ["Id"])
+            fields = self._validated(sobject, _strip(raw), creating=False, current=record)
+            return str(self.data.update(sobject, rid, fields)["Id"])
+
+        return self._apply_collection(all_or_none, records, save)
 
     @staticmethod
     def _type_of(raw: Any) -> str:
@@ -467,7 +510,7 @@ class SalesforceEmulator(Emulator):
     # -- writes ----------------------------------------------------------------------------
     @staticmethod
     def _body(request: Request) -> dict[str, Any]:
-        body = request.json()
+        body = _strict_json(request)
         if not isinstance(body, dict):
             raise SalesforceApiError(400, "JSON_PARSER_ERROR", "The body must be a JSON object")
         return body
@@ -530,14 +573,19 @@ class SalesforceEmulator(Emulator):
         if name in NUMBER_FIELDS:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad
-            return float(value)
+            precision, scale = NUMBER_PRECISION.get(name, (18, 2))
+            if abs(value) >= 10 ** (precision - scale):
+                raise SalesforceApiError(400, "NUMBER_OUTSIDE_VALID_RANGE",
+                                         f"{name}: value outside of valid range on numeric "
+                                         f"field: {value}", [name])
+            return round(float(value), scale)
         if name in BOOL_FIELDS:
             if not isinstance(value, bool):
                 raise bad
             return value
         if name in DATETIME_FIELDS:
             try:
-                return sf_datetime(datetime.fromisoformat(str(value)).astimezone(timezone.utc))
+                return sf_datetime(datetime.fromisoformat(str(value)).astimezone(UTC))
             except ValueError:
                 raise bad from None
         if name in DATE_FIELDS:
@@ -546,13 +594,17 @@ class SalesforceEmulator(Emulator):
             return value
         if not isinstance(value, str):
             raise bad
+        limit = TEXT_LENGTHS.get(name)
+        if limit is not None and len(value) > limit:
+            raise SalesforceApiError(400, "STRING_TOO_LONG", f"{name}: data value too large: "
+                                     f"{value[:40]}... (max length={limit})", [name])
         allowed = PICKLISTS.get((sobject, name))
         if allowed is not None and value not in allowed:
             raise SalesforceApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                                      f"{name}: bad value for restricted picklist field: {value}", [name])
         targets = REFERENCES.get(name)
         if targets is not None and not any(self.data.get(t, value) for t in targets):
-            if not re.fullmatch(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?", value):
+            if not _SF_ID.fullmatch(value):
                 raise SalesforceApiError(400, "MALFORMED_ID", f"{name}: id value of incorrect type: {value}", [name])
             raise SalesforceApiError(400, "INVALID_CROSS_REFERENCE_KEY",
                                      f"{name}: invalid cross reference id", [name])
@@ -570,7 +622,18 @@ class SalesforceEmulator(Emulator):
 
 
 def _strip(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in raw.items() if k not in ("attributes", "Id")}
+    return {k: v for k, v in raw.items() if k not in ("attributes", "Id", "id")}
+
+
+def _strict_json(request: Request) -> Any:
+    """The body as JSON as Salesforce's parser reads it: ``NaN``/``Infinity`` are refused."""
+    def refuse(token: str) -> Any:
+        raise SalesforceApiError(400, "JSON_PARSER_ERROR",
+                                 f"Unexpected token ({token}): expected a valid value")
+    try:
+        return json.loads(request.body.decode("utf-8") or "null", parse_constant=refuse)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SalesforceApiError(400, "JSON_PARSER_ERROR", f"Invalid JSON: {exc}") from None
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

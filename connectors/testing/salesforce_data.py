@@ -3,8 +3,11 @@
 The same people and companies the other emulators serve, as a Salesforce org sees them:
 Users (the CRM owners), Accounts (companies, ``Website`` instead of a domain), Contacts
 (people with a CRM contact id), Opportunities, two webinar Campaigns with their
-CampaignMembers, and Tasks (empty until the connector writes some). One extra contact has
-an apostrophe in its email (``o'brien@…``) so SOQL escaping is exercised.
+CampaignMembers, the two email campaigns the playbooks enroll contacts in ("Community
+nurture" and "Community newsletter", no members yet: ``community_campaigns``), and Tasks
+(empty until the connector writes some). One extra contact has an apostrophe in its email
+(``o'brien@…``) so SOQL escaping is exercised. ``Task.IsClosed`` is derived from
+``Status`` on every write, as the org's TaskStatus settings do (only "Completed" closes).
 
 Records are plain dicts keyed by API field name, datetimes rendered the way the REST API
 renders them (``2025-06-01T12:00:00.000+0000``). ``SystemModstamp`` has whole-second
@@ -18,15 +21,25 @@ generated.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.testing.community import Community
 
-__all__ = ["FIELDS", "ID_PREFIXES", "READ_ONLY", "RELATIONSHIPS", "SalesforceData", "sf_datetime"]
+__all__ = [
+    "CLOSED_TASK_STATUSES",
+    "COMMUNITY_CAMPAIGNS",
+    "FIELDS",
+    "ID_PREFIXES",
+    "READ_ONLY",
+    "RELATIONSHIPS",
+    "SalesforceData",
+    "sf_datetime",
+]
 
 #: Key prefixes of the standard objects we serve.
 ID_PREFIXES = {
@@ -43,7 +56,7 @@ FIELDS: dict[str, frozenset[str]] = {
                                  "IsActive", "UserType")),
     "Account": frozenset(_COMMON + ("Name", "Website", "OwnerId", "Plan__c", "AnnualRevenue",
                                     "Industry", "Community_Score__c", "Community_Tier__c",
-                                    "Community_Last_Activity__c")),
+                                    "Community_Velocity__c", "Community_Last_Activity__c")),
     "Contact": frozenset(_COMMON + ("Email", "AccountId", "FirstName", "LastName", "Name",
                                     "OwnerId")),
     "Opportunity": frozenset(_COMMON + ("AccountId", "Name", "StageName", "Amount", "CloseDate",
@@ -53,7 +66,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "CampaignMember": frozenset(_COMMON + ("CampaignId", "ContactId", "LeadId", "Status",
                                            "HasResponded", "FirstRespondedDate")),
     "Task": frozenset(_COMMON + ("Subject", "Description", "WhatId", "WhoId", "OwnerId",
-                                 "ActivityDate", "Status", "Priority",
+                                 "ActivityDate", "Status", "Priority", "IsClosed",
                                  "Community_Action_Key__c")),
 }
 
@@ -73,7 +86,8 @@ READ_ONLY: dict[str, frozenset[str]] = {
     for name, extra in {
         "User": frozenset({"Name"}), "Account": frozenset(), "Contact": frozenset({"Name"}),
         "Opportunity": frozenset({"IsWon", "IsClosed"}), "Campaign": frozenset(),
-        "CampaignMember": frozenset({"HasResponded", "FirstRespondedDate"}), "Task": frozenset(),
+        "CampaignMember": frozenset({"HasResponded", "FirstRespondedDate"}),
+        "Task": frozenset({"IsClosed"}),
     }.items()
 }
 
@@ -81,12 +95,19 @@ WEBINARS = (
     ("Webinar: Scaling flows to millions of tasks", "Webinar", 30),
     ("Webinar: Event-driven automations", "Webinar", 9),
 )
+#: The campaigns the nurture and newsletter playbooks add contacts to: key → (Name, Type).
+COMMUNITY_CAMPAIGNS = {
+    "nurture": ("Community nurture", "Email"),
+    "newsletter": ("Community newsletter", "Email"),
+}
+#: Task statuses the org's TaskStatus settings mark closed (the default org: Completed).
+CLOSED_TASK_STATUSES = frozenset({"Completed"})
 
 
 def sf_datetime(value: datetime) -> str:
     """A datetime as Salesforce renders it: ``2025-06-01T12:00:00.000+0000`` (UTC, whole
     seconds: the org stores datetimes to the second)."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def _sf_id(prefix: str, n: int) -> str:
@@ -107,6 +128,8 @@ class SalesforceData:
         self.user_of_owner: dict[str, str] = {}
         self.account_of_company: dict[str, str] = {}
         self.contact_of_person: dict[int, str] = {}
+        #: "nurture"/"newsletter" → the id of that seeded campaign (see COMMUNITY_CAMPAIGNS).
+        self.community_campaigns: dict[str, str] = {}
         self._derive()
 
     # -- derivation ------------------------------------------------------------------------
@@ -126,7 +149,7 @@ class SalesforceData:
                     "OwnerId": self.user_of_owner.get(company.owner_id),
                     "Plan__c": company.plan, "AnnualRevenue": company.annual_revenue,
                     "Industry": None, "Community_Score__c": None, "Community_Tier__c": None,
-                    "Community_Last_Activity__c": None})
+                    "Community_Velocity__c": None, "Community_Last_Activity__c": None})
                 self.account_of_company[company.id] = aid
             for person in c.people:
                 if not person.contact_id:
@@ -169,10 +192,14 @@ class SalesforceData:
                 campaign_id, start = campaigns[i % len(campaigns)]
                 attended = i % 3 != 2
                 self._add("CampaignMember", datetime.combine(
-                    start, datetime.min.time(), timezone.utc) + timedelta(hours=2), {
+                    start, datetime.min.time(), UTC) + timedelta(hours=2), {
                     "CampaignId": campaign_id, "ContactId": contact_id, "LeadId": None,
                     "Status": "Attended" if attended else "Sent", "HasResponded": attended,
                     "FirstRespondedDate": start.isoformat() if attended else None})
+            for key, (name, kind) in COMMUNITY_CAMPAIGNS.items():
+                self.community_campaigns[key] = self._add("Campaign", now - timedelta(days=120), {
+                    "Name": name, "Type": kind, "Status": "In Progress",
+                    "StartDate": (now - timedelta(days=90)).date().isoformat(), "IsActive": True})
 
     def _add(self, sobject: str, when: datetime, fields: dict[str, Any]) -> str:
         """A generated record, stamped ``when`` (in the past)."""
@@ -227,6 +254,7 @@ class SalesforceData:
             record = {name: None for name in FIELDS[sobject]}
             record.update({"Id": rid, "CreatedDate": stamp, "LastModifiedDate": stamp,
                            "SystemModstamp": stamp, "IsDeleted": False, **fields})
+            _derive_fields(sobject, record)
             self.objects[sobject][rid] = record
             return rid
 
@@ -236,9 +264,28 @@ class SalesforceData:
             record = self.objects[sobject][rid]
             stamp = self._write_stamp()
             record.update(fields)
+            _derive_fields(sobject, record)
             record["LastModifiedDate"] = record["SystemModstamp"] = stamp
             return record
+
+    def snapshot(self) -> Any:
+        """The org's records as they are now, for `restore` (an all-or-none rollback)."""
+        with self.lock:
+            return copy.deepcopy((self.objects, self._counters))
+
+    def restore(self, snapshot: Any) -> None:
+        with self.lock:
+            objects, counters = copy.deepcopy(snapshot)
+            self.objects.clear()
+            self.objects.update(objects)
+            self._counters = counters
 
     def find(self, sobject: str, field: str, value: Any) -> list[dict[str, Any]]:
         with self.lock:
             return [r for r in self.objects[sobject].values() if r.get(field) == value]
+
+
+def _derive_fields(sobject: str, record: dict[str, Any]) -> None:
+    """Fields the org computes from others on every save (read-only to the API)."""
+    if sobject == "Task":
+        record["IsClosed"] = record.get("Status") in CLOSED_TASK_STATUSES
