@@ -39,7 +39,10 @@ SPECS_DIR = Path(os.environ.get("COMMUNITY_SPECS_DIR", Path(__file__).resolve().
 
 #: The documented paths the tests validate against, per vendored document.
 USED: dict[str, tuple[str, ...]] = {
-    "discourse/openapi.json": ("/admin/users/list/{flag}.json", "/categories.json", "/posts.json"),
+    "discourse/openapi.json": (
+        "/admin/users/list/{flag}.json", "/categories.json", "/groups/{id}/members.json",
+        "/groups/{name}.json", "/groups/{name}/members.json", "/posts.json",
+        "/t/external_id/{external_id}.json", "/topics/private-messages-sent/{username}.json"),
     "slack/web-api-openapi-v2.json": (
         "/auth.test", "/chat.postMessage", "/conversations.history", "/conversations.info",
         "/conversations.list", "/conversations.replies", "/users.info", "/users.list",
