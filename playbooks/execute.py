@@ -1,33 +1,52 @@
 """Carry out planned actions through the ledger: nothing twice, nothing lost.
 
+Every side effect goes through one mechanism: pending → performed with our key stored on
+the far side → done.
+
 1. ``record_plan``: every planned action goes into the ledger as ``pending`` (a key the
    ledger already has is left as it is) — in the same step that saves the tier states
    the plan came from, so a crossing is never forgotten.
 2. ``execute_pending``: each open entry (pending, failed under ``max_attempts``, or in
    flight under a lease that ran out) is first *claimed* for this run; only the run whose
-   claim won performs it, so two runs on one database never send the same alert. Entries
-   another run holds are skipped and reported. The action carries its key to the external
-   side (Slack message metadata, HubSpot/Salesforce unique task key) and is marked done
-   with the external id. An entry that a crashed run left behind (recorded before this
-   run, failed before, or taken over from an expired claim) is looked up on the service
-   before it is sent again; CRM task upserts are idempotent by key anyway.
+   claim won performs it, so two runs on one database never send the same thing. Entries
+   another run holds are skipped and reported. The action carries its key to the service
+   (Slack message metadata, the CRM task's key property or external id, the Discourse
+   message) and is marked done with the service's id.
+3. An entry an earlier attempt may have reached the service with (a crash, a lost answer:
+   `LedgerClaim.maybe_sent_at`) is settled by a lookup before anything is sent again. A
+   lookup that cannot tell yet (HubSpot's search index lags) raises `Unsettled`: the entry
+   goes back to pending without using up an attempt, and a later run looks again.
+   Memberships (lists, campaigns, groups) are idempotent by nature and are sent in batches
+   of one list at a time; a batch's per-item failures mark exactly those items.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from connectors.errors import ConnectorError, RetryableError
-from playbooks.actions import Action, CreateCrmTask, SendSlackAlert, action_from_payload
+from connectors.errors import ConnectorError, RetryableError, Unsettled
+from playbooks.actions import (
+    Action,
+    AddToDiscourseGroup,
+    AddToList,
+    CreateCrmTask,
+    EnrollInSequence,
+    RecordDraft,
+    SendDiscourseMessage,
+    SendSlackAlert,
+    action_from_payload,
+)
 
 if TYPE_CHECKING:
+    from connectors.batch import BatchResult
     from connectors.slack import SlackNotifier
-    from connectors.store import LedgerEntry, Store
+    from connectors.store import LedgerClaim, LedgerEntry, Store
 
 __all__ = ["DEFAULT_LEASE", "ExecutionReport", "Performers", "execute_pending", "record_plan"]
 
@@ -39,11 +58,25 @@ log = logging.getLogger("playbooks.execute")
 DEFAULT_LEASE = timedelta(minutes=10)
 
 
+#: Memberships sent in one call (HubSpot's list API takes 100 ids a call; Salesforce 200).
+BATCH_SIZE = 100
+
+
 class _Crm(Protocol):
     """What a CRM connector offers the executor (HubSpotCrm and SalesforceCrm both do)."""
 
-    def upsert_task(self, *, key: str, company_id: str, subject: str, body: str,
-                    due: datetime, owner_id: str | None = None, priority: str = "HIGH") -> str: ...
+    def upsert_task(self, *, key: str, company_id: str, subject: str, body: str, due: datetime,
+                    owner_id: str | None = None, priority: str = "HIGH",
+                    maybe_sent_at: datetime | None = None) -> str: ...
+
+
+class _Forum(Protocol):
+    """What the Discourse connector offers (`connectors.discourse_actions.DiscourseActions`)."""
+
+    def add_to_group(self, group_name: str, usernames: Sequence[str]) -> list[str]: ...
+
+    def send_private_message(self, *, key: str, username: str, title: str, raw: str,
+                             maybe_sent_at: datetime | None = None) -> str: ...
 
 
 @dataclass
@@ -52,6 +85,7 @@ class Performers:
 
     slack: SlackNotifier | None = None
     crms: dict[str, _Crm] = field(default_factory=dict)
+    forum: _Forum | None = None
 
 
 @dataclass
@@ -73,23 +107,50 @@ def record_plan(store: Store, actions: Iterable[Action]) -> list[LedgerEntry]:
     return [store.ledger_begin(a.key, a.kind, a.to_payload()) for a in actions]
 
 
-def _perform(action: Action, performers: Performers, maybe_sent_since: datetime | None) -> str | None:
+def _crm(performers: Performers, name: str, what: str) -> Any:
+    crm = performers.crms.get(name)
+    if crm is None:
+        raise RuntimeError(f"no {name} credentials configured for {what}")
+    return crm
+
+
+def _perform(action: Action, performers: Performers, entry: LedgerEntry, maybe_sent_at: datetime | None) -> str | None:
+    """Do one action; its external id. ``maybe_sent_at`` set: look the action up before sending."""
+    if isinstance(action, RecordDraft):
+        return "draft"
     if isinstance(action, SendSlackAlert):
         if performers.slack is None:
             raise RuntimeError("no Slack credentials configured for alerts")
         posted = performers.slack.post_once(
             action.channel, key=action.key, text=action.text, blocks=action.blocks,
-            maybe_sent_since=maybe_sent_since,
+            maybe_sent_since=entry.created_at if maybe_sent_at else None,
         )
         return f"{posted.channel}/{posted.ts}"
     if isinstance(action, CreateCrmTask):
-        crm = performers.crms.get(action.crm)
-        if crm is None:
-            raise RuntimeError(f"no {action.crm} credentials configured for CRM tasks")
-        return crm.upsert_task(
+        return _crm(performers, action.crm, "CRM tasks").upsert_task(
             key=action.key, company_id=action.account_id, subject=action.subject,
             body=action.body, due=action.due_at, owner_id=action.owner_id,
-            priority=action.task_priority,
+            priority=action.task_priority, maybe_sent_at=maybe_sent_at,
+        )
+    if isinstance(action, EnrollInSequence):
+        return _crm(performers, "hubspot", "sequence enrollments").enroll_in_sequence(
+            sequence_id=action.sequence_id, contact_id=action.contact_id,
+            sender_email=action.sender_email, user_id=action.user_id,
+        )
+    if isinstance(action, AddToList):
+        added = _add_members_batch(performers, action.crm, action.list_id, [action.contact_id])
+        if action.contact_id not in added.done:
+            raise RuntimeError(added.failed.get(action.contact_id, "not added"))
+        return f"{action.list_id}/{action.contact_id}"
+    if isinstance(action, AddToDiscourseGroup | SendDiscourseMessage):
+        if performers.forum is None:
+            raise RuntimeError("no Discourse credentials configured for champion invitations")
+        if isinstance(action, AddToDiscourseGroup):
+            performers.forum.add_to_group(action.group, [action.username])
+            return f"{action.group}/{action.username}"
+        return performers.forum.send_private_message(
+            key=action.key, username=action.username, title=action.title, raw=action.raw,
+            maybe_sent_at=maybe_sent_at,
         )
     raise TypeError(f"cannot perform {type(action).__name__}")
 
@@ -125,26 +186,43 @@ def execute_pending(
 
     ``owner`` names this run in the ledger's claims (default: a new uuid per call, so two
     calls never share claims); ``lease`` is how long a claim holds (see `DEFAULT_LEASE`).
+    ``run_started`` is kept for callers; what an earlier attempt may have done is the
+    ledger's to say (`LedgerClaim.maybe_sent_at`).
     """
     owner = owner or f"run-{uuid.uuid4()}"
     entries = [e for e in store.ledger() if _is_open(e, max_attempts)]
     report = ExecutionReport()
     unreachable: dict[str, str] = {}  # service -> the error that showed it down this run
-    for index, listed in enumerate(entries, start=1):
+    memberships: dict[tuple[str, str], list[LedgerEntry]] = defaultdict(list)
+    done_count = 0
+
+    def progress() -> None:
+        if on_progress:
+            on_progress(done_count, len(entries))
+
+    for listed in entries:
         service = _service(listed)
         if service in unreachable:
             report.skipped.append((listed.key, f"not attempted: {service} failed this run after retries "
                                                f"({unreachable[service]}); the next run tries again"))
         elif (claim := store.ledger_claim(listed.key, owner, lease=lease, max_attempts=max_attempts)) is None:
             report.skipped.append((listed.key, _why_skipped(store, listed.key)))
+        elif claim.entry.kind == "list_membership":
+            payload = claim.entry.payload
+            memberships[(str(payload.get("crm")), str(payload.get("list_id")))].append(claim.entry)
+            continue  # sent below, a batch per list
         else:
-            error = _execute(store, performers, claim.entry, owner, report,
-                             maybe_sent=claim.taken_over or claim.entry.created_at < run_started
-                             or claim.entry.attempts > 0)
+            error = _execute(store, performers, claim, owner, report)
             if isinstance(error, RetryableError):
                 unreachable[service] = str(error)
-        if on_progress:
-            on_progress(index, len(entries))
+        done_count += 1
+        progress()
+    for (crm_name, list_id), claimed in sorted(memberships.items()):
+        for start in range(0, len(claimed), BATCH_SIZE):
+            _execute_memberships(store, performers, crm_name, list_id, claimed[start:start + BATCH_SIZE], owner,
+                                 report)
+            done_count += len(claimed[start:start + BATCH_SIZE])
+            progress()
     return report
 
 
@@ -152,30 +230,74 @@ def _service(entry: LedgerEntry) -> str:
     """Which service an entry's action goes to: a service down for one action is down for its others."""
     if entry.kind == "slack_alert":
         return "Slack"
+    if entry.kind in ("discourse_group", "discourse_message"):
+        return "Discourse"
+    if entry.kind == "sequence_enrollment":
+        return "hubspot"
     return str(entry.payload.get("crm") or entry.kind)
 
 
-def _execute(store: Store, performers: Performers, entry: LedgerEntry, owner: str,
-             report: ExecutionReport, *, maybe_sent: bool) -> Exception | None:
+def _execute(store: Store, performers: Performers, claim: LedgerClaim, owner: str,
+             report: ExecutionReport) -> Exception | None:
     """Perform one claimed entry and record the outcome under this run's claim; the error, if any.
 
     A service still failing after the retry policy's attempts (down, overloaded) is not
     tried again this run for its other actions: they stay open for the next run instead of
     each waiting out the same retries.
     """
+    entry = claim.entry
     try:
         action = action_from_payload(entry.payload)
-        external_id = _perform(action, performers, entry.created_at if maybe_sent else None)
+        external_id = _perform(action, performers, entry, claim.maybe_sent_at)
+    except Unsettled as err:
+        log.info("action %s: %s; looked up again next run", entry.key, err)
+        store.ledger_unsettled(entry.key, str(err), owner=owner)
+        report.skipped.append((entry.key, f"unsettled: {err}"))
+        return None
     except (ConnectorError, RuntimeError, TypeError, ValueError) as err:
-        log.warning("action %s failed: %s", entry.key, err)
-        if not store.ledger_failed(entry.key, str(err), owner=owner):
-            log.warning("action %s: the claim ran out and another run took the entry over; "
-                        "this failure is not recorded", entry.key)
-        report.failed.append((entry.key, str(err)))
+        _record_failure(store, entry.key, str(err), owner, report)
         return err
-    else:
-        if not store.ledger_done(entry.key, external_id, owner=owner):
-            log.warning("action %s was also completed by another run after this run's claim "
-                        "ran out (a lease shorter than the action?)", entry.key)
-        report.done.append((entry.key, external_id))
+    _record_done(store, entry.key, external_id, owner, report)
     return None
+
+
+def _record_done(store: Store, key: str, external_id: str | None, owner: str, report: ExecutionReport) -> None:
+    if not store.ledger_done(key, external_id, owner=owner):
+        log.warning("action %s was also completed by another run after this run's claim "
+                    "ran out (a lease shorter than the action?)", key)
+    report.done.append((key, external_id))
+
+
+def _record_failure(store: Store, key: str, error: str, owner: str, report: ExecutionReport) -> None:
+    log.warning("action %s failed: %s", key, error)
+    if not store.ledger_failed(key, error, owner=owner):
+        log.warning("action %s: the claim ran out and another run took the entry over; "
+                    "this failure is not recorded", key)
+    report.failed.append((key, error))
+
+
+def _execute_memberships(store: Store, performers: Performers, crm_name: str, list_id: str,
+                         claimed: Sequence[LedgerEntry], owner: str, report: ExecutionReport) -> None:
+    """Add one batch of contacts to one list; each entry is done or failed as the CRM answered for it."""
+    by_contact: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for entry in claimed:
+        by_contact[str(entry.payload.get("contact_id"))].append(entry)
+    try:
+        added = _add_members_batch(performers, crm_name, list_id, list(by_contact))
+    except (ConnectorError, RuntimeError, TypeError, ValueError) as err:
+        for entry in claimed:
+            _record_failure(store, entry.key, str(err), owner, report)
+        return
+    for contact_id, entries in by_contact.items():
+        for entry in entries:
+            if contact_id in added.done:
+                _record_done(store, entry.key, f"{list_id}/{contact_id}", owner, report)
+            else:
+                _record_failure(store, entry.key, added.failed.get(contact_id, "not added"), owner, report)
+
+
+def _add_members_batch(performers: Performers, crm_name: str, list_id: str, contact_ids: list[str]) -> BatchResult:
+    crm = _crm(performers, crm_name, "list memberships")
+    add = crm.add_to_list if crm_name == "hubspot" else crm.add_campaign_members
+    result: BatchResult = add(list_id, contact_ids)
+    return result

@@ -14,20 +14,21 @@ the rest are deferred with the reason.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from playbooks.actions import Action, CreateCrmTask, Mode, SendSlackAlert
 from playbooks.briefs import AccountBrief
+from playbooks.capacity import Play, PlayPlan, allot
 from playbooks.intent_messages import intent_alert_blocks, shorten
 from playbooks.intent_messages import task_body as _task_body
 from scoring.model import ScoringModel
-from scoring.priority import Candidate, Deferred, apply_capacity
+from scoring.priority import Candidate
 from scoring.records import TierState
 
-__all__ = ["IntentPlan", "IntentPlaybookConfig", "intent_alert_blocks", "open_plays", "plan_intent_actions", "play_key"]
+__all__ = ["IntentPlan", "IntentPlaybookConfig", "intent_alert_blocks", "intent_plays", "open_plays",
+           "plan_intent_actions", "play_key"]
 
 
 class IntentPlaybookConfig(BaseModel):
@@ -41,12 +42,8 @@ class IntentPlaybookConfig(BaseModel):
     task_due_hours: float = Field(default=4, gt=0, le=24 * 365, description="CRM task due this many hours after the crossing.")
 
 
-@dataclass(frozen=True)
-class IntentPlan:
-    """The actions to take and the plays deferred by capacity caps."""
-
-    actions: list[Action] = field(default_factory=list)
-    deferred: list[Deferred] = field(default_factory=list)
+#: The Intent plan is the shared plan type (kept under its old name for callers).
+IntentPlan = PlayPlan
 
 
 def play_key(account_id: str, episode: int, mode: Mode) -> str:
@@ -64,6 +61,45 @@ def open_plays(states: Iterable[TierState], known_keys: Collection[str], mode: M
     return plays
 
 
+def intent_plays(
+    states: Iterable[TierState],
+    briefs: Mapping[str, AccountBrief],
+    config: IntentPlaybookConfig,
+    model: ScoringModel,
+    now: datetime,
+    *,
+    known_keys: Collection[str] = (),
+    crm: str = "hubspot",
+) -> list[Play]:
+    """Every Intent play that could go out now, before capacity (see `plan_intent_actions`)."""
+    if config.mode == "off":
+        return []
+    recent_since = now - timedelta(days=model.recency_days)
+    draft = config.mode == "draft"
+    plays: list[Play] = []
+    for account_id, key in sorted(open_plays(states, known_keys, config.mode).items()):
+        brief = briefs.get(account_id)
+        if brief is None or brief.last_activity_at is None or brief.last_activity_at < recent_since:
+            continue
+        candidate = Candidate(key=key, account_id=account_id, owner_id=brief.account.owner_id,
+                              score=brief.score, value=brief.account.value)
+        text, blocks = intent_alert_blocks(brief, draft=draft)
+        actions: list[Action] = [SendSlackAlert(
+            key=f"{key}:slack", channel=config.review_channel if draft else config.alert_channel,
+            text=text, blocks=blocks, mode=config.mode, priority=candidate.priority,
+            owner_id=candidate.owner_id, play=key,
+        )]
+        if not draft:
+            actions.append(CreateCrmTask(
+                key=f"{key}:task", crm=crm, account_id=account_id,
+                subject=f"Community Intent: {shorten(brief.account.name, 200)}", body=_task_body(brief),
+                due_at=now + timedelta(hours=config.task_due_hours),
+                owner_id=candidate.owner_id, mode=config.mode, priority=candidate.priority, play=key,
+            ))
+        plays.append(Play(candidate, tuple(actions)))
+    return plays
+
+
 def plan_intent_actions(
     states: Iterable[TierState],
     briefs: Mapping[str, AccountBrief],
@@ -74,41 +110,12 @@ def plan_intent_actions(
     plays_this_week: Mapping[str | None, int] | None = None,
     known_keys: Collection[str] = (),
     crm: str = "hubspot",
-) -> IntentPlan:
+) -> PlayPlan:
     """One alert and (live) one task per account at Intent, active recently, not played this episode.
 
     ``states`` are the accounts' tier states now; ``known_keys`` the ledger's keys (plays
-    already recorded); ``plays_this_week`` counts the plays of this mode each owner got in the
-    last 7 days; ``crm`` is where the tasks go.
+    already recorded); ``plays_this_week`` counts the owner-facing plays of this mode each
+    owner got in the last 7 days; ``crm`` is where the tasks go.
     """
-    if config.mode == "off":
-        return IntentPlan()
-    recent_since = now - timedelta(days=model.recency_days)
-    candidates: list[Candidate] = []
-    for account_id, key in sorted(open_plays(states, known_keys, config.mode).items()):
-        brief = briefs.get(account_id)
-        if brief is None or brief.last_activity_at is None or brief.last_activity_at < recent_since:
-            continue
-        candidates.append(Candidate(
-            key=key, account_id=account_id,
-            owner_id=brief.account.owner_id, score=brief.score, value=brief.account.value,
-        ))
-    kept, deferred = apply_capacity(candidates, plays_this_week or {}, model)
-    draft = config.mode == "draft"
-    actions: list[Action] = []
-    for candidate in kept:
-        brief = briefs[candidate.account_id]
-        text, blocks = intent_alert_blocks(brief, draft=draft)
-        actions.append(SendSlackAlert(
-            key=f"{candidate.key}:slack", channel=config.review_channel if draft else config.alert_channel,
-            text=text, blocks=blocks, mode=config.mode, priority=candidate.priority,
-            owner_id=candidate.owner_id,
-        ))
-        if not draft:
-            actions.append(CreateCrmTask(
-                key=f"{candidate.key}:task", crm=crm, account_id=candidate.account_id,
-                subject=f"Community Intent: {shorten(brief.account.name, 200)}", body=_task_body(brief),
-                due_at=now + timedelta(hours=config.task_due_hours),
-                owner_id=candidate.owner_id, mode=config.mode, priority=candidate.priority,
-            ))
-    return IntentPlan(actions, deferred)
+    plays = intent_plays(states, briefs, config, model, now, known_keys=known_keys, crm=crm)
+    return allot(plays, plays_this_week or {}, model)

@@ -49,6 +49,7 @@ __all__ = [
     "entry",
     "mark_done",
     "mark_failed",
+    "mark_unsettled",
 ]
 
 
@@ -75,10 +76,15 @@ class LedgerClaim:
 
     ``taken_over``: the entry was ``in_flight`` under a lease that ran out - the run that
     held it may have reached the service before it died, so look before acting again.
+    ``maybe_sent_at``: the latest moment an earlier attempt may have reached the service
+    (the expired lease's end, or when the failed attempt was recorded); None when no
+    attempt was ever made. A lookup that lags its writes (HubSpot search) uses it to tell
+    "not there" from "not indexed yet".
     """
 
     entry: LedgerEntry
     taken_over: bool
+    maybe_sent_at: datetime | None = None
 
 
 def _entry(row: Row[Any]) -> LedgerEntry:
@@ -148,7 +154,9 @@ def claim(
     failed entries that used up their attempts alone.
     """
     before = connection.execute(
-        select(action_ledger.c.status).where(action_ledger.c.key == key).with_for_update()
+        select(action_ledger.c.status, action_ledger.c.lease_until, action_ledger.c.updated_at,
+               action_ledger.c.attempts)
+        .where(action_ledger.c.key == key).with_for_update()
     ).first()
     if before is None:
         raise StoreError(f"no ledger entry with key {key!r}: call ledger_begin first")
@@ -161,7 +169,13 @@ def claim(
         return None
     claimed = entry(connection, key)
     assert claimed is not None  # the row was locked and updated in this transaction
-    return LedgerClaim(claimed, taken_over=before.status == "in_flight")
+    if before.status == "in_flight":
+        maybe_sent_at = before.lease_until
+    elif before.status == "failed" or before.attempts:
+        maybe_sent_at = before.updated_at
+    else:
+        maybe_sent_at = None
+    return LedgerClaim(claimed, taken_over=before.status == "in_flight", maybe_sent_at=maybe_sent_at)
 
 
 def _update(connection: Connection, key: str, values: dict[str, Any], *conditions: Any) -> bool:
@@ -214,6 +228,18 @@ def mark_failed(
         action_ledger.c.status == "in_flight", action_ledger.c.claimed_by == owner
     ]
     return _update(connection, key, values | _RELEASED, *conditions)
+
+
+def mark_unsettled(connection: Connection, key: str, error: str, now: datetime, owner: str) -> bool:
+    """An attempt may have reached the service and a lookup cannot tell yet: leave it open.
+
+    The entry stays ``in_flight`` with its lease ending now, so the next claim is a
+    take-over that looks the action up again (with ``maybe_sent_at`` = now), and no
+    attempt is counted: not knowing yet is not a failure. Only from the claim's holder.
+    """
+    values = {"error": error, "lease_until": now, "claimed_by": None, "updated_at": now}
+    return _update(connection, key, values, action_ledger.c.status == "in_flight",
+                   action_ledger.c.claimed_by == owner)
 
 
 def entries(

@@ -393,6 +393,11 @@ class Store:
         with self._write() as conn:
             return _ledger.mark_done(conn, key, external_id, _now(), owner)
 
+    def ledger_unsettled(self, key: str, error: str, *, owner: str) -> bool:
+        """Leave action ``key`` open to be looked up again: an attempt may have acted, unknown yet."""
+        with self._write() as conn:
+            return _ledger.mark_unsettled(conn, key, error, _now(), owner)
+
     def ledger_failed(self, key: str, error: str, *, owner: str | None = None) -> bool:
         """Mark action ``key`` failed, counting the attempt.
 
