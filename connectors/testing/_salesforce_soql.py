@@ -247,8 +247,7 @@ def parse_soql(soql: str) -> SoqlQuery:
         if cond[0] == "not":
             return ("not", fix(cond[1]))
         name = _canonical(canonical_object, cond[1])
-        _check_id_literals(canonical_object, name, cond[3])
-        return ("cmp", name, cond[2], cond[3])
+        return ("cmp", name, cond[2], _id_literals(canonical_object, name, cond[3]))
 
     return SoqlQuery(
         sobject=canonical_object,
@@ -262,25 +261,33 @@ def parse_soql(soql: str) -> SoqlQuery:
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
-def _check_id_literals(sobject: str, name: str, literal: Any) -> None:
-    """An id field compared with a string that cannot be an id is refused, as Salesforce
-    does ("invalid ID field"); the empty string is let through."""
+def _id_literals(sobject: str, name: str, literal: Any) -> Any:
+    """Literals compared with an id field: a string that cannot be an id is refused, as
+    Salesforce does ("invalid ID field"; the empty string is let through), and a
+    15-character id matches the 18-character one it is the start of."""
     *path, last = name.split(".")
     target = sobject
     for rel in path:
         target = RELATIONSHIPS[target][rel][1]
-    id_fields = {"Id"} | {f for f, _ in RELATIONSHIPS.get(target, {}).values()}
-    if last not in id_fields:
-        return
-    for value in literal if isinstance(literal, list) else [literal]:
-        if isinstance(value, str) and value and not _ID.fullmatch(value):
+    if last not in {"Id"} | {f for f, _ in RELATIONSHIPS.get(target, {}).values()}:
+        return literal
+
+    def one(value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            return value
+        if not _ID.fullmatch(value):
             raise SalesforceApiError(400, "INVALID_QUERY_FILTER_OPERATOR",
                                      f"invalid ID field: {value}")
+        return ("id15", value) if len(value) == 15 else value
+
+    return [one(v) for v in literal] if isinstance(literal, list) else one(literal)
 
 
 def _as_comparable(value: Any, literal: Any) -> tuple[Any, Any]:
     if isinstance(literal, datetime):
         return (datetime.fromisoformat(value) if isinstance(value, str) else value), literal
+    if isinstance(literal, tuple) and literal[0] == "id15":  # case-sensitive, like the id
+        return (value[:15] if isinstance(value, str) else value), literal[1]
     if isinstance(literal, tuple) and literal[0] == "date":
         return (value[:10] if isinstance(value, str) else value), literal[1]
     if isinstance(literal, str) and isinstance(value, str):
