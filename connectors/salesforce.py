@@ -14,9 +14,14 @@ Every SOQL text is built with ``simple_salesforce.format_soql``: values are quot
 escaped (``o'brien@example.com`` is a valid email), datetimes rendered in UTC.
 
 Writes are idempotent: a Task is upserted by an external-id field holding our action key,
-so re-running an action updates the task Salesforce already has; adding a contact to a
-campaign twice is not an error; score write-back and opportunity flags are updates through
-sObject Collections (``composite/sobjects``, 200 records a call) and may be repeated.
+so re-running an action (also one whose answer was lost) updates the task Salesforce
+already has, and never reopens one its owner completed; adding a contact to a campaign
+twice is not an error; score write-back and opportunity flags are updates and may be
+repeated. Batch writes go through sObject Collections (``composite/sobjects``, 200 records
+a call, ``allOrNone`` false) and return a `BatchResult`: the ids done and, for exactly the
+records Salesforce refused, id → its reason, so only those are tried again. An error of a
+whole call (auth, the org's request limit, a 5xx after the retries) is raised: every
+chunk written before it was idempotent, so the whole batch can simply be run again.
 
 Errors are translated into ``connectors.errors`` types and only transient ones are retried
 by the one :class:`RetryPolicy` (simple-salesforce retries nothing itself):
@@ -39,8 +44,9 @@ Custom fields an admin creates in the org (Setup → Object Manager → Fields &
 * ``Task.Community_Action_Key__c`` — Text(255), **External ID** and **Unique**: holds our
   action key, so a task is never created twice. Required for ``upsert_task``.
 * ``Account.Community_Score__c`` — Number(16, 2); ``Account.Community_Tier__c`` — Text(40)
-  or a Picklist of awareness/consideration/intent; ``Account.Community_Last_Activity__c`` —
-  Date/Time. Required for ``write_account_scores``.
+  or a Picklist of awareness/consideration/intent; ``Account.Community_Velocity__c`` —
+  Number(16, 2) (may be negative); ``Account.Community_Last_Activity__c`` — Date/Time.
+  Required for ``write_account_scores``.
 * ``Opportunity.Community_Influenced__c`` — Checkbox (default unchecked). Read by
   ``opportunity_pages`` and set by ``flag_opportunities``.
 * ``Account.Plan__c`` — Text or Picklist, only if the org tracks the customer's plan there
@@ -53,9 +59,10 @@ fields above (field-level security!).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any, Generic, NamedTuple, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
@@ -63,6 +70,9 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 from simple_salesforce.format import format_external_id
 
+from connectors.batch import BatchResult
+from connectors.retry import RetryPolicy
+from connectors.salesforce_collections import save_collection
 from connectors.salesforce_errors import (
     SERVICE,
     RequestLimitExceeded,
@@ -70,8 +80,8 @@ from connectors.salesforce_errors import (
     remember_retry_after,
     translated,
 )
-from connectors.retry import RetryPolicy
 from scoring.records import (
+    AccountScoreUpdate,
     CrmAccount,
     CrmContact,
     CrmOpportunity,
@@ -81,16 +91,18 @@ from scoring.records import (
 )
 
 __all__ = [
+    "SERVICE",
+    "BatchResult",
     "CampaignMemberEvent",
-    "CollectionResult",
     "Page",
     "RequestLimitExceeded",
     "SalesforceCrm",
-    "SERVICE",
     "Watermark",
 ]
 
-COLLECTION_SIZE = 200
+#: Ids per ``WHERE Id IN (…)`` query: ~5.6 KB of URL, a third of the 16 KB URI limit.
+IDS_PER_QUERY = 200
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 #: Our priorities (HubSpot's vocabulary) → Salesforce's Task.Priority picklist.
 PRIORITIES = {"HIGH": "High", "MEDIUM": "Normal", "NORMAL": "Normal", "LOW": "Low"}
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*")
@@ -112,7 +124,7 @@ class Watermark(NamedTuple):
 
     def encode(self) -> str:
         """``2025-06-01T12:00:00+00:00 003Dx0000000001AAA`` (a stamp alone when no id)."""
-        text = self.stamp.astimezone(timezone.utc).isoformat()
+        text = self.stamp.astimezone(UTC).isoformat()
         return f"{text} {self.id}" if self.id else text
 
     @classmethod
@@ -121,7 +133,7 @@ class Watermark(NamedTuple):
         stamp, _, record_id = text.strip().partition(" ")
         parsed = datetime.fromisoformat(stamp)
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         return cls(parsed, record_id.strip())
 
 
@@ -151,13 +163,6 @@ class CampaignMemberEvent(NamedTuple):
     event: SourceEvent
 
 
-class CollectionResult(NamedTuple):
-    """Outcome of a collection write: ids updated, and id → error for the ones refused."""
-
-    updated: list[str]
-    failed: dict[str, str]
-
-
 class SalesforceCrm:
     """Reads the org's users, accounts, contacts, opportunities and campaign members;
     writes tasks, campaign members, account scores and opportunity flags."""
@@ -175,9 +180,10 @@ class SalesforceCrm:
         last_activity_field: str = "Community_Last_Activity__c",
         influenced_field: str = "Community_Influenced__c",
         sso_field: str | None = None,
+        velocity_field: str = "Community_Velocity__c",
     ) -> None:
         for name in (plan_field, value_field, task_key_field, score_field, tier_field,
-                     last_activity_field, influenced_field, sso_field):
+                     last_activity_field, influenced_field, sso_field, velocity_field):
             if name is not None and not _FIELD_NAME.fullmatch(name):
                 raise ValueError(f"not a Salesforce field name: {name!r}")
         self.client = client
@@ -188,6 +194,7 @@ class SalesforceCrm:
         self.score_field = score_field
         self.tier_field = tier_field
         self.last_activity_field = last_activity_field
+        self.velocity_field = velocity_field
         self.influenced_field = influenced_field
         self.sso_field = sso_field
         remember_retry_after(client.session)
@@ -347,7 +354,7 @@ class SalesforceCrm:
             source_event_id=f"campaign_member:{m['Id']}",
             member_key=key,
             kind="campaign_member",
-            occurred_at=occurred or datetime.now(timezone.utc),
+            occurred_at=occurred or datetime.now(UTC),
             url=f"https://{self.client.sf_instance}/{m['Id']}",
             title=campaign.get("Name") or None,
             category=category or None,
@@ -368,18 +375,22 @@ class SalesforceCrm:
         due: datetime,
         owner_id: str | None = None,
         priority: str = "HIGH",
+        maybe_sent_at: datetime | None = None,
     ) -> str:
         """Create (or update) the task for action ``key`` on an account; returns its id.
 
         Upserted by ``task_key_field`` (External ID, Unique), so a re-run finds the same
-        task. ``Status`` is left to the org's default on creation and never sent again: a
-        re-run does not reopen a task the owner already completed.
+        task. ``maybe_sent_at`` (when an earlier attempt may have reached Salesforce) is
+        accepted for the executor's sake and not needed: the upsert by key settles an
+        ambiguous attempt by itself. ``Status`` is left to the org's default on creation
+        and never sent again: a re-run does not reopen a task the owner already completed.
         """
+        del maybe_sent_at  # the external-id upsert is idempotent whatever happened before
         data: dict[str, Any] = {
             "Subject": subject[:255],
             "Description": body[:32000],
             "WhatId": company_id,
-            "ActivityDate": due.astimezone(timezone.utc).date().isoformat(),
+            "ActivityDate": due.astimezone(UTC).date().isoformat(),
             "Priority": PRIORITIES.get(priority.upper(), "Normal"),
         }
         if owner_id:
@@ -392,6 +403,34 @@ class SalesforceCrm:
                 return str(task_id)
         # Before API 46.0 an update answers 204 without a body: ask for the id.
         return str(self._call(self.client.Task.get, ref)["Id"])
+
+    def tasks_closed(self, task_ids: Iterable[str]) -> dict[str, bool]:
+        """Task id → ``IsClosed`` (the owner completed it), for SLA checks.
+
+        Queried ``IDS_PER_QUERY`` ids at a time. Ids Salesforce does not return (deleted,
+        never existed, not an id at all) are absent from the answer. Keys are the ids as
+        given (a 15-character id is matched to the 18-character one Salesforce returns).
+        """
+        wanted = [t for t in dict.fromkeys(task_ids) if _RECORD_ID.fullmatch(t or "")]
+        closed: dict[str, bool] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            chunk = wanted[start:start + IDS_PER_QUERY]
+            asked = {task_id[:15]: task_id for task_id in chunk}
+            soql = format_soql("SELECT Id, IsClosed FROM Task WHERE Id IN {}", chunk)
+            for record in self._records(soql):
+                record_id = str(record["Id"])
+                closed[asked.get(record_id[:15], record_id)] = bool(record.get("IsClosed"))
+        return closed
+
+    def _records(self, soql: str) -> Iterator[dict[str, Any]]:
+        """Every record of a query, following ``nextRecordsUrl``."""
+        result = self._call(self.client.query, soql)
+        while True:
+            yield from result.get("records") or []
+            next_url = result.get("nextRecordsUrl")
+            if result.get("done", True) or not next_url:
+                return
+            result = self._call(self.client.query_more, next_url, identifier_is_url=True)
 
     def add_campaign_member(
         self, campaign_id: str, contact_id: str, status: str | None = None
@@ -420,43 +459,68 @@ class SalesforceCrm:
         records = self._call(self.client.query, soql).get("records") or []
         return str(records[0]["Id"]) if records else None
 
-    def write_account_scores(
-        self, rows: Sequence[tuple[str, float, str | None, datetime | None]]
-    ) -> CollectionResult:
-        """Write (account_id, score, tier, last_activity_at) onto accounts, 200 a call.
+    def add_campaign_members(
+        self, campaign_id: str, contact_ids: Sequence[str], status: str | None = None
+    ) -> BatchResult:
+        """Add contacts to a campaign (nurture, newsletter), 200 a call; keyed by contact id.
+
+        A contact already in the campaign (DUPLICATE_VALUE) is done: membership is
+        idempotent by nature, so a repeated or retried batch (a lost answer included) adds
+        nobody twice. Its existing membership keeps its status. Any other refusal (a
+        contact that does not exist, a bad status) is in ``failed`` with Salesforce's reason.
+        """
+        keys = list(dict.fromkeys(contact_ids))
+        records = [{"attributes": {"type": "CampaignMember"}, "CampaignId": campaign_id,
+                    "ContactId": contact_id, **({"Status": status} if status else {})}
+                   for contact_id in keys]
+        return self._save_collection("POST", keys, records, already_done=frozenset({"DUPLICATE_VALUE"}))
+
+    def write_account_scores(self, rows: Sequence[AccountScoreUpdate]) -> BatchResult:
+        """Write score, tier, velocity and last activity onto accounts, 200 a call.
 
         Records are independent (``allOrNone`` false): an account deleted meanwhile is
-        reported in ``failed`` and does not block the others. Safe to repeat.
+        reported in ``failed`` and does not block the others. A row whose score or velocity
+        is not a finite number is failed here without being sent (Salesforce would refuse
+        the whole call's JSON). The last row of an account wins. Safe to repeat.
         """
-        records = [
-            {"attributes": {"type": "Account"}, "Id": account_id,
-             self.score_field: round(float(score), 2), self.tier_field: tier,
-             self.last_activity_field: _iso(last_activity)}
-            for account_id, score, tier, last_activity in rows
-        ]
-        return self._update_collection(records)
-
-    def flag_opportunities(self, ids: Iterable[str]) -> CollectionResult:
-        """Tick ``Community_Influenced__c`` on these opportunities. Safe to repeat."""
-        records = [{"attributes": {"type": "Opportunity"}, "Id": oid, self.influenced_field: True}
-                   for oid in dict.fromkeys(ids)]
-        return self._update_collection(records)
-
-    def _update_collection(self, records: list[dict[str, Any]]) -> CollectionResult:
-        updated: list[str] = []
+        latest: dict[str, AccountScoreUpdate] = {}
+        for row in rows:
+            if row.last_activity_at is not None and row.last_activity_at.tzinfo is None:
+                raise ValueError(f"last_activity_at of {row.account_id} must be timezone-aware")
+            latest[row.account_id] = row
         failed: dict[str, str] = {}
-        for start in range(0, len(records), COLLECTION_SIZE):
-            chunk = records[start:start + COLLECTION_SIZE]
-            results = self._call(self.client.restful, "composite/sobjects", method="PATCH",
-                                 json={"allOrNone": False, "records": chunk}) or []
-            for record, result in zip(chunk, results, strict=False):
-                if result.get("success"):
-                    updated.append(record["Id"])
-                else:
-                    failed[record["Id"]] = "; ".join(
-                        f"{e.get('statusCode')}: {e.get('message')}" for e in result.get("errors") or []
-                    ) or "refused"
-        return CollectionResult(updated, failed)
+        keys: list[str] = []
+        records: list[dict[str, Any]] = []
+        for account_id, row in latest.items():
+            if not (math.isfinite(row.score) and math.isfinite(row.velocity)):
+                failed[account_id] = (f"not written: score {row.score!r} and velocity "
+                                      f"{row.velocity!r} must be finite numbers")
+                continue
+            keys.append(account_id)
+            records.append({
+                "attributes": {"type": "Account"}, "Id": account_id,
+                self.score_field: round(float(row.score), 2), self.tier_field: row.tier,
+                self.velocity_field: round(float(row.velocity), 2),
+                self.last_activity_field: _iso(row.last_activity_at),
+            })
+        sent = self._save_collection("PATCH", keys, records)
+        return BatchResult(sent.done, {**failed, **sent.failed})
+
+    def flag_opportunities(self, ids: Iterable[str]) -> BatchResult:
+        """Tick ``Community_Influenced__c`` on these opportunities. Safe to repeat."""
+        keys = list(dict.fromkeys(ids))
+        records = [{"attributes": {"type": "Opportunity"}, "Id": oid, self.influenced_field: True}
+                   for oid in keys]
+        return self._save_collection("PATCH", keys, records)
+
+    def _save_collection(
+        self, method: str, keys: list[str], records: list[dict[str, Any]],
+        already_done: frozenset[str] = frozenset(),
+    ) -> BatchResult:
+        def send(verb: str, body: dict[str, Any]) -> Any:
+            return self._call(self.client.restful, "composite/sobjects", method=verb, json=body)
+
+        return save_collection(send, method, keys, records, already_done)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -469,7 +533,7 @@ def domain_of(website: str | None) -> str | None:
     if not host:
         return None
     host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def _number(value: Any) -> float:
@@ -486,12 +550,12 @@ def _parse_datetime(value: Any) -> datetime | None:
     text = str(value)
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), timezone.utc)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return datetime.combine(date.fromisoformat(text), time(), UTC)
+        parsed = datetime.fromisoformat(text)  # also reads "Z" and "+0000" (Python 3.11+)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+    return value.astimezone(UTC).isoformat() if value is not None else None

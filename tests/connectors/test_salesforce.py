@@ -6,10 +6,21 @@ import pytest
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 
 from connectors.blocks import SalesforceCredentials
-from connectors.errors import AuthError, ConfigurationError, InvalidRequestError, NotFoundError
+from connectors.errors import (
+    AuthError,
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from connectors.retry import RetryPolicy
-from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, Watermark, domain_of
+from connectors.salesforce import (
+    RequestLimitExceeded,
+    SalesforceCrm,
+    Watermark,
+    domain_of,
+)
 from connectors.testing import SalesforceEmulator
+from scoring.records import AccountScoreUpdate
 
 
 @pytest.fixture
@@ -59,7 +70,7 @@ def test_positions_are_monotonic_and_incremental_reads_see_only_newer(salesforce
     positions = [p.position for p in pages]
     assert positions == sorted(positions) and positions[-1] is not None
     assert [p.high_water for p in pages] == [p.stamp for p in positions]
-    assert list(c.contact_pages(since=positions[-1]))[0].records == []
+    assert next(iter(c.contact_pages(since=positions[-1]))).records == []
     changed = salesforce.records("Contact")[3]["Id"]
     salesforce.touch("Contact", changed, LastName="Renamed")
     [page] = list(c.contact_pages(since=positions[-1]))
@@ -79,7 +90,8 @@ def test_many_records_share_a_second_like_a_bulk_loaded_org(salesforce):
         assert len({r["SystemModstamp"] for r in rows}) <= len(rows) / 10, sobject
     # one collection update = one transaction = one stamp for all its records
     accounts = [a["Id"] for a in salesforce.records("Account")[:30]]
-    crm(salesforce).write_account_scores([(a, 1.0, "intent", None) for a in accounts])
+    crm(salesforce).write_account_scores(
+        [AccountScoreUpdate(a, 1.0, "intent", 0.0, None) for a in accounts])
     assert len({salesforce.data.get("Account", a)["SystemModstamp"] for a in accounts}) == 1
 
 
@@ -147,8 +159,8 @@ def test_domain_of_website():
 def test_task_upsert_is_idempotent(salesforce, now):
     c = crm(salesforce)
     account = salesforce.records("Account")[1]
-    args = dict(key="intent:1:1:task", company_id=account["Id"], subject="Call them", body="b",
-                due=now + timedelta(hours=4), owner_id=account["OwnerId"])
+    args = {"key": "intent:1:1:task", "company_id": account["Id"], "subject": "Call them",
+            "body": "b", "due": now + timedelta(hours=4), "owner_id": account["OwnerId"]}
     first = c.upsert_task(**args)
     second = c.upsert_task(**{**args, "subject": "Call them today"})
     [task] = salesforce.records("Task")
@@ -163,7 +175,8 @@ def test_task_upsert_before_api_46_fetches_the_id_after_204(salesforce, now):
                                   session_id=salesforce.session_id, api_version="45.0")
     c = SalesforceCrm(block.get_client(session=salesforce.session()))
     account_id = salesforce.records("Account")[0]["Id"]
-    args = dict(key="k/with spaces+plus", company_id=account_id, subject="s", body="b", due=now)
+    args = {"key": "k/with spaces+plus", "company_id": account_id, "subject": "s", "body": "b",
+            "due": now}
     first = c.upsert_task(**args)
     assert c.upsert_task(**args) == first
     assert [r.status for r in salesforce.requests] == [201, 204, 200]
@@ -179,37 +192,6 @@ def test_campaign_member_duplicate_is_not_an_error(salesforce):
     assert c.add_campaign_member(member["CampaignId"], contact) == new
     ours = [m for m in salesforce.records("CampaignMember") if m["ContactId"] == contact]
     assert [m["Id"] for m in ours] == [new]
-
-
-def test_score_write_back_in_chunks_of_200(salesforce, community, now):
-    c = crm(salesforce)
-    ids = [a["Id"] for a in salesforce.records("Account")]
-    rows = [(ids[i % len(ids)], float(i), "intent", now) for i in range(450)]
-    result = c.write_account_scores(rows)
-    calls = [r for r in salesforce.requests if r.path.endswith("/composite/sobjects")]
-    assert [len(r.json()["records"]) for r in calls] == [200, 200, 50]
-    assert all(r.method == "PATCH" and r.status == 200 for r in calls)
-    assert len(result.updated) == 450 and result.failed == {}
-    last = {account_id: score for account_id, score, _, _ in rows}
-    account = salesforce.data.get("Account", ids[0])
-    assert account["Community_Score__c"] == last[ids[0]]
-    assert account["Community_Tier__c"] == "intent"
-    assert account["Community_Last_Activity__c"].startswith(now.strftime("%Y-%m-%dT%H:%M:%S"))
-
-
-def test_score_write_back_reports_a_missing_account_and_writes_the_rest(salesforce, now):
-    good = salesforce.records("Account")[0]["Id"]
-    result = crm(salesforce).write_account_scores(
-        [(good, 5.0, None, None), ("001Dx9999999999AAA", 1.0, "intent", now)])
-    assert result.updated == [good] and "INVALID_CROSS_REFERENCE_KEY" in result.failed["001Dx9999999999AAA"]
-
-
-def test_flag_opportunities(salesforce):
-    ids = [o["Id"] for o in salesforce.records("Opportunity")[:3]]
-    assert crm(salesforce).flag_opportunities(ids + ids[:1]).updated == ids
-    assert all(salesforce.data.get("Opportunity", i)["Community_Influenced__c"] for i in ids)
-    flagged = [o for o in records(crm(salesforce).opportunity_pages()) if o.community_influenced]
-    assert sorted(o.id for o in flagged) == sorted(ids)
 
 
 # -- errors and retries --------------------------------------------------------------------
