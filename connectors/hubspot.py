@@ -1,59 +1,52 @@
 """HubSpot as the CRM, through hubspot-api-client.
 
-Reads owners, companies and contacts a page at a time. Tasks are written by batch upsert
-on a unique-value task property holding our action key, so re-sending a task updates the
-one HubSpot already has instead of creating a second. urllib3's own retries are off (see
-``HubSpotCredentials``): our policy is the only one.
+Reads owners, companies, contacts and won deals a page at a time. Writes, each exactly once
+or harmless to repeat: tasks keyed by our action key (`connectors.hubspot_tasks`), list
+memberships, sequence enrollments and company score write-back
+(`connectors.hubspot_writes`). urllib3's own retries are off (see ``HubSpotCredentials``):
+our policy is the only one, and a create is never retried without looking first.
 
-Task bodies arrive as plain text. ``hs_task_body`` is an HTML field, so the text is escaped
-(``html.escape``) with line breaks as ``<br>``: a ``<script>`` or ``<img onerror>`` a member
-typed is shown as text in HubSpot, never run. Escaping comes first and the cut to HubSpot's
-value limit second, never inside an entity or a ``<br>``.
+What the private app needs: scopes ``crm.objects.companies.read/write``,
+``crm.objects.contacts.read``, ``crm.objects.deals.read``, ``crm.objects.owners.read``,
+``crm.schemas.companies.write`` and the tasks' equivalents for the properties created on
+first use, ``crm.lists.read/write``, ``automation.sequences.read`` and
+``automation.sequences.enrollments.write``.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-import urllib3
 from hubspot import HubSpot
-from hubspot.crm.objects.tasks import (
-    BatchInputSimplePublicObjectBatchInputUpsert,
-    SimplePublicObjectBatchInputUpsert,
-)
-from hubspot.crm.properties import PropertyCreate
 
-from connectors.errors import ConnectorError, NotFoundError, RetryableError, error_for_status
+from connectors.hubspot_base import SERVICE
+from connectors.hubspot_tasks import TASK_KEY_PROPERTY, TaskWrites, task_body_html
+from connectors.hubspot_writes import SCORE_PROPERTIES, EngagementWrites
 from connectors.retry import RetryPolicy
-from scoring.records import CrmAccount, CrmContact, CrmOwner
+from scoring.records import CrmAccount, CrmContact, CrmOpportunity, CrmOwner
 
-__all__ = ["HubSpotCrm", "TASK_KEY_PROPERTY", "task_body_html"]
+__all__ = ["SCORE_PROPERTIES", "TASK_KEY_PROPERTY", "HubSpotCrm", "task_body_html"]
 
-SERVICE = "hubspot"
-TASK_KEY_PROPERTY = "community_action_key"
 PAGE_SIZE = 100
-#: HubSpot stores at most this many characters in a text property value.
-VALUE_LIMIT = 65_536
+#: Deal stages that mean won: the default pipeline's; a portal with its own pipelines names its own.
+WON_STAGES = frozenset({"closedwon"})
 
 
-def task_body_html(text: str, limit: int = VALUE_LIMIT) -> str:
-    """Plain text as HTML that shows it literally: escaped, line breaks as ``<br>``, cut to ``limit``."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    body = "<br>".join(html.escape(line) for line in lines)
-    if len(body) <= limit:
-        return body
-    end = limit - 1
-    opener = max(body.rfind("&", 0, end), body.rfind("<", 0, end))
-    if opener >= 0 and body.find(";" if body[opener] == "&" else ">", opener, end) < 0:
-        end = opener  # do not split an entity or a <br>
-    return body[:end] + "…"
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
-class HubSpotCrm:
-    """Reads the CRM's companies, contacts and owners; writes tasks."""
+class HubSpotCrm(TaskWrites, EngagementWrites):
+    """Reads the CRM's companies, contacts, owners and won deals; writes tasks, list
+    memberships, sequence enrollments and company scores.
+
+    ``search_settle``: seconds after a task create within which HubSpot's search may not
+    show it yet (only used where the portal refuses unique task keys). ``clock`` tells the
+    time for that wait (tests move it). ``timeout``: seconds per request the client does
+    not wrap (sequences).
+    """
 
     def __init__(
         self,
@@ -62,14 +55,19 @@ class HubSpotCrm:
         policy: RetryPolicy | None = None,
         plan_property: str = "plan",
         value_property: str = "annualrevenue",
+        search_settle: float = 120.0,
+        clock: Callable[[], datetime] = _utcnow,
+        won_stages: frozenset[str] = WON_STAGES,
+        timeout: float = 30.0,
     ) -> None:
         self.client = client
         self.policy = policy or RetryPolicy(SERVICE)
         self.plan_property = plan_property
         self.value_property = value_property
-
-    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self.policy.call(_translated, fn, *args, **kwargs)
+        self.search_settle = search_settle
+        self.clock = clock
+        self.won_stages = won_stages
+        self.timeout = timeout
 
     def _pages(self, get_page: Callable[..., Any], **kwargs: Any) -> Iterator[list[Any]]:
         after = None
@@ -131,81 +129,57 @@ class HubSpotCrm:
             name=name or None,
         )
 
-    # -- writes ------------------------------------------------------------------------
-    def ensure_task_key_property(self) -> None:
-        """Create the unique task property holding our action keys, once per portal."""
-        core = self.client.crm.properties.core_api
-        try:
-            self._call(core.get_by_name, "tasks", TASK_KEY_PROPERTY)
-        except NotFoundError:
-            self._call(
-                core.create,
-                "tasks",
-                PropertyCreate(
-                    name=TASK_KEY_PROPERTY,
-                    label="Community action key",
-                    type="string",
-                    field_type="text",
-                    group_name="task_information",
-                    has_unique_value=True,
-                    description="Set by prefect-community-scoring so a task is never created twice.",
-                ),
-            )
 
-    def upsert_task(
-        self,
-        *,
-        key: str,
-        company_id: str,
-        subject: str,
-        body: str,
-        due: datetime,
-        owner_id: str | None = None,
-        priority: str = "HIGH",
-    ) -> str:
-        """Create (or update) the task for action ``key`` on a company; returns its id.
+    def closed_won_deals(self, since: datetime | None = None) -> Iterator[list[CrmOpportunity]]:
+        """Won deals (``dealstage`` in ``won_stages``) with their company, a page at a time.
 
-        ``body`` is plain text; it is stored as escaped HTML (`task_body_html`).
+        ``since`` keeps deals modified at or after it (``hs_lastmodifieddate``). The deals
+        list has no date filter and search lags writes, so every page is read and filtered
+        here; pages without a won deal are skipped.
         """
-        properties = {
-            TASK_KEY_PROPERTY: key,
-            "hs_task_subject": subject,
-            "hs_task_body": task_body_html(body),
-            "hs_task_status": "NOT_STARTED",
-            "hs_task_priority": priority,
-            "hs_task_type": "TODO",
-            "hs_timestamp": due.isoformat().replace("+00:00", "Z"),
-        }
-        if owner_id:
-            properties["hubspot_owner_id"] = owner_id
-        batch = BatchInputSimplePublicObjectBatchInputUpsert(
-            inputs=[SimplePublicObjectBatchInputUpsert(id_property=TASK_KEY_PROPERTY, id=key, properties=properties)]
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        properties = ["dealname", "dealstage", "amount", "closedate", "hs_lastmodifieddate"]
+        get_page = self.client.crm.deals.basic_api.get_page
+        for deals in self._pages(get_page, properties=properties, associations=["companies"]):
+            won = []
+            for deal in deals:
+                props = deal.properties or {}
+                modified = _parse_time(props.get("hs_lastmodifieddate")) or deal.updated_at
+                if props.get("dealstage") in self.won_stages and (since is None or modified >= since):
+                    won.append(self._deal(deal))
+            if won:
+                yield won
+
+    @staticmethod
+    def _deal(deal: Any) -> CrmOpportunity:
+        props = deal.properties or {}
+        companies = (deal.associations or {}).get("companies")
+        results = list(companies.results) if companies is not None else []
+        primary = [r for r in results if r.type == "deal_to_company"] or results
+        try:
+            amount = float(props.get("amount") or 0)
+        except ValueError:
+            amount = 0.0
+        return CrmOpportunity(
+            id=str(deal.id),
+            account_id=str(primary[0].id) if primary else None,
+            name=props.get("dealname") or None,
+            stage=props.get("dealstage") or None,
+            amount=amount,
+            closed_at=_parse_time(props.get("closedate")),
+            is_won=True,
         )
-        result = self._call(self.client.crm.objects.tasks.batch_api.upsert, batch)
-        task_id = str(result.results[0].id)
-        self._call(
-            self.client.crm.associations.v4.basic_api.create_default,
-            "tasks", task_id, "companies", company_id,
-        )
-        return task_id
 
 
-def _translated(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call hubspot-api-client and turn its errors into ours."""
+def _parse_time(value: str | None) -> datetime | None:
+    """HubSpot's ISO 8601 datetimes (or epoch milliseconds); None when absent or unreadable."""
+    if not value:
+        return None
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
     try:
-        return fn(*args, **kwargs)
-    except urllib3.exceptions.HTTPError as err:
-        raise RetryableError(SERVICE, f"connection failed: {err}") from err
-    except Exception as err:  # each hubspot sub-package has its own ApiException class
-        status = getattr(err, "status", None)
-        is_api_error = any(cls.__name__ == "ApiException" for cls in type(err).__mro__)
-        if not is_api_error or status is None:
-            raise
-        raise _translate(err, status) from err
-
-
-def _translate(err: Any, status: int) -> ConnectorError:
-    headers = getattr(err, "headers", None) or {}
-    retry_after = headers.get("Retry-After") if hasattr(headers, "get") else None
-    body = (getattr(err, "body", "") or "")[:300]
-    return error_for_status(SERVICE, status, f"HTTP {status}: {body}", retry_after)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

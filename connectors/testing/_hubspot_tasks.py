@@ -1,57 +1,26 @@
-"""HubSpot task storage with unique-value properties: the heart of idempotent upserts.
+"""HubSpot task storage: unique-value properties, inline associations and a lagging search.
 
-Kept apart from the HTTP layer so the rules (unique values, ``hs_timestamp`` required on
-create, duplicate ids in one batch) read in one place. Errors are raised as `HubSpotError`
-and turned into HubSpot's error JSON by the emulator.
+Kept apart from the HTTP layer so the rules read in one place: ``hs_timestamp`` required on
+create, ``hs_task_status`` NOT_STARTED unless given, values checked against the property
+definitions, unique values refused twice, duplicate ids in one batch refused. The search
+index lags writes like HubSpot's: a task created or changed is seen by ``/search`` only
+``search_lag`` seconds later (reads by id see it at once). Errors are raised as
+`HubSpotError` and turned into HubSpot's error JSON by the emulator.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["BUILTIN_TASK_PROPERTIES", "HubSpotError", "TaskStore", "hs_time"]
+from connectors.testing._hubspot_properties import HubSpotError, PropertyStore, hs_time
+
+__all__ = ["TASK_TO_COMPANY", "TASK_TO_CONTACT", "HubSpotError", "TaskStore", "hs_time"]
 
 TASK_TO_COMPANY, TASK_TO_CONTACT = 192, 204
-
-
-def hs_time(when: datetime | None = None) -> str:
-    """HubSpot's ISO 8601: UTC, milliseconds, Z."""
-    when = (when or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-class HubSpotError(Exception):
-    """An error HubSpot would report: status, category and message."""
-
-    def __init__(self, status: int, category: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.category, self.message = status, category, message
-
-
-def _prop(name: str, label: str, type_: str = "string", field_type: str = "text") -> dict:
-    return {"name": name, "label": label, "type": type_, "fieldType": field_type,
-            "groupName": "taskinformation", "description": "", "options": [],
-            "hasUniqueValue": False, "hidden": False, "hubspotDefined": True,
-            "formField": False, "calculated": False, "externalOptions": False,
-            "displayOrder": -1, "archived": False, "createdAt": "2020-01-01T00:00:00.000Z",
-            "updatedAt": "2020-01-01T00:00:00.000Z",
-            "modificationMetadata": {"archivable": False, "readOnlyDefinition": True,
-                                     "readOnlyValue": False}}
-
-
-BUILTIN_TASK_PROPERTIES = {p["name"]: p for p in (
-    _prop("hs_timestamp", "Due date", "datetime", "date"),
-    _prop("hs_task_subject", "Task Title"),
-    _prop("hs_task_body", "Notes", "string", "html"),
-    _prop("hs_task_status", "Task Status", "enumeration", "select"),
-    _prop("hs_task_priority", "Priority", "enumeration", "select"),
-    _prop("hs_task_type", "Task Type", "enumeration", "select"),
-    _prop("hubspot_owner_id", "Task owner", "enumeration", "select"),
-    _prop("hs_object_id", "Record ID", "number", "number"),
-)}
 
 
 @dataclass
@@ -62,9 +31,14 @@ class Task:
     updated_at: str
     companies: set[str] = field(default_factory=set)
     contacts: set[str] = field(default_factory=set)
+    #: (moment the search index shows it, the properties it shows), oldest first.
+    indexed: list[tuple[float, dict[str, str]]] = field(default_factory=list)
 
-    def json(self, new: bool | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "properties": dict(self.properties),
+    def json(self, new: bool | None = None, wanted: list[str] | None = None) -> dict[str, Any]:
+        props = self.properties
+        if wanted:
+            props = {k: props.get(k) for k in {*wanted, "hs_object_id", "hs_createdate", "hs_lastmodifieddate"}}
+        data: dict[str, Any] = {"id": self.id, "properties": dict(props),
                                 "createdAt": self.created_at, "updatedAt": self.updated_at,
                                 "archived": False}
         if new is not None:
@@ -73,33 +47,20 @@ class Task:
 
 
 class TaskStore:
-    """Tasks and task property definitions, thread-safe."""
+    """Tasks of one portal, thread-safe; property rules come from a `PropertyStore`."""
 
-    def __init__(self) -> None:
+    def __init__(self, properties: PropertyStore | None = None, *, search_lag: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.lock = threading.RLock()
-        self.properties: dict[str, dict] = {k: dict(v) for k, v in BUILTIN_TASK_PROPERTIES.items()}
+        self.property_store = properties or PropertyStore()
         self.tasks: dict[str, Task] = {}
+        self.search_lag = search_lag
+        self.clock = clock
         self._next_id = 90_000_000_001
 
-    def create_property(self, body: dict[str, Any]) -> dict:
-        missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
-        if missing:
-            raise HubSpotError(400, "VALIDATION_ERROR", f"Missing required fields: {missing}")
-        with self.lock:
-            if body["name"] in self.properties:
-                raise HubSpotError(409, "OBJECT_ALREADY_EXISTS",
-                                   f"A property named '{body['name']}' already exists.")
-            now = hs_time()
-            prop = {**_prop(body["name"], body["label"], body["type"], body["fieldType"]),
-                    "groupName": body["groupName"], "description": body.get("description", ""),
-                    "options": body.get("options", []),
-                    "hasUniqueValue": bool(body.get("hasUniqueValue", False)),
-                    "hubspotDefined": False, "formField": bool(body.get("formField", False)),
-                    "createdAt": now, "updatedAt": now,
-                    "modificationMetadata": {"archivable": True, "readOnlyDefinition": False,
-                                             "readOnlyValue": False}}
-            self.properties[prop["name"]] = prop
-            return prop
+    @property
+    def properties(self) -> dict[str, dict]:
+        return self.property_store.of("tasks")
 
     def _check_unique(self, properties: dict[str, str], except_id: str | None) -> None:
         for name, value in properties.items():
@@ -107,44 +68,108 @@ class TaskStore:
             if prop and prop["hasUniqueValue"] and value not in (None, ""):
                 for task in self.tasks.values():
                     if task.id != except_id and task.properties.get(name) == value:
-                        raise HubSpotError(409, "CONFLICT", f"A task with {name}={value} already exists (id {task.id}).")
+                        raise HubSpotError(409, "CONFLICT",
+                                           f"A task with {name}={value} already exists (id {task.id}).",
+                                           context={"id": [task.id]})
 
-    def create(self, properties: dict[str, str], associations: list[dict] | None = None) -> Task:
+    def _index(self, task: Task) -> None:
+        now = self.clock()
+        visible = [entry for entry in task.indexed if entry[0] <= now]
+        task.indexed = visible[-1:] + [e for e in task.indexed if e[0] > now]
+        task.indexed.append((now + self.search_lag, dict(task.properties)))
+
+    def searchable(self, task: Task) -> dict[str, str] | None:
+        """The properties ``/search`` sees for ``task`` now (None: not indexed yet)."""
+        now = self.clock()
+        shown = [props for at, props in task.indexed if at <= now]
+        return shown[-1] if shown else None
+
+    def create(self, properties: dict[str, Any], associations: list[dict] | None = None,
+               exists: Callable[[int, str], bool] | None = None) -> Task:
         if not properties.get("hs_timestamp"):
             raise HubSpotError(400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required")
+        links: list[tuple[int, str]] = []
+        for assoc in associations or []:
+            to = str((assoc.get("to") or {}).get("id", ""))
+            for spec in assoc.get("types") or []:
+                type_id = spec.get("associationTypeId")
+                if type_id not in (TASK_TO_COMPANY, TASK_TO_CONTACT) or spec.get("associationCategory") != "HUBSPOT_DEFINED":
+                    raise HubSpotError(400, "VALIDATION_ERROR", f"Invalid association type {type_id} for a task")
+                if exists is not None and not exists(type_id, to):
+                    raise HubSpotError(400, "VALIDATION_ERROR",
+                                       f"Could not create association: object {to} does not exist",
+                                       context={"ids": [to]})
+                links.append((type_id, to))
         with self.lock:
-            self._check_unique(properties, None)
+            clean = self.property_store.check_values("tasks", properties)
+            self._check_unique(clean, None)
             now = hs_time()
             tid = str(self._next_id)
             self._next_id += 1
-            props = {"hs_createdate": now, "hs_lastmodifieddate": now, "hs_object_id": tid,
-                     "hs_task_status": "NOT_STARTED", **{k: str(v) for k, v in properties.items()}}
+            props = {"hs_task_status": "NOT_STARTED", **clean,
+                     "hs_createdate": now, "hs_lastmodifieddate": now, "hs_object_id": tid}
             task = Task(tid, props, now, now)
-            for assoc in associations or []:
-                to = str(assoc.get("to", {}).get("id", ""))
-                for spec in assoc.get("types", []):
-                    if spec.get("associationTypeId") == TASK_TO_COMPANY:
-                        task.companies.add(to)
-                    elif spec.get("associationTypeId") == TASK_TO_CONTACT:
-                        task.contacts.add(to)
+            for type_id, to in links:
+                (task.companies if type_id == TASK_TO_COMPANY else task.contacts).add(to)
             self.tasks[tid] = task
+            self._index(task)
             return task
 
-    def update(self, task: Task, properties: dict[str, str]) -> Task:
+    def update(self, task: Task, properties: dict[str, Any]) -> Task:
         with self.lock:
-            self._check_unique(properties, task.id)
+            clean = self.property_store.check_values("tasks", properties)
+            self._check_unique(clean, task.id)
             now = hs_time()
-            task.properties.update({k: str(v) for k, v in properties.items()})
+            task.properties.update(clean)
             task.properties["hs_lastmodifieddate"] = now
             task.updated_at = now
+            self._index(task)
+            return task
+
+    def complete(self, task_id: str) -> Task:
+        """What the owner's click on "complete" in HubSpot does."""
+        with self.lock:
+            task = self.tasks[task_id]
+            now = hs_time()
+            task.properties.update(hs_task_status="COMPLETED", hs_task_completion_date=now,
+                                   hs_lastmodifieddate=now)
+            task.updated_at = now
+            self._index(task)
             return task
 
     def find(self, id_value: str, id_property: str | None = None) -> Task | None:
         with self.lock:
             if id_property in (None, "hs_object_id"):
                 return self.tasks.get(id_value)
+            prop = self.properties.get(id_property)
+            if prop is None or not prop["hasUniqueValue"]:
+                raise HubSpotError(400, "VALIDATION_ERROR",
+                                   f"{id_property} is not a unique identifier property for tasks")
             return next((t for t in self.tasks.values()
                          if t.properties.get(id_property) == id_value), None)
+
+    def search(self, match: Callable[[dict[str, str]], bool]) -> list[tuple[Task, dict[str, str]]]:
+        """Tasks whose indexed properties match, by id, as the (lagging) index shows them."""
+        with self.lock:
+            hits = []
+            for task in self.tasks.values():
+                shown = self.searchable(task)
+                if shown is not None and match(shown):
+                    hits.append((task, shown))
+            return sorted(hits, key=lambda hit: int(hit[0].id))
+
+    def batch_read(self, inputs: list[dict[str, Any]], id_property: str | None,
+                   wanted: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        """Found tasks as JSON, and the ids not found."""
+        with self.lock:
+            found, missing = [], []
+            for item in inputs:
+                task = self.find(str(item["id"]), id_property)
+                if task is None:
+                    missing.append(str(item["id"]))
+                else:
+                    found.append(task.json(wanted=wanted))
+            return found, missing
 
     def upsert(self, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Batch upsert by a unique-value property: all inputs valid or nothing written."""
@@ -152,10 +177,6 @@ class TaskStore:
             seen: set[tuple[str, str]] = set()
             for item in inputs:
                 id_prop = item.get("idProperty") or "hs_object_id"
-                prop = self.properties.get(id_prop)
-                if id_prop != "hs_object_id" and (prop is None or not prop["hasUniqueValue"]):
-                    raise HubSpotError(400, "VALIDATION_ERROR",
-                                       f"{id_prop} is not a unique identifier property for tasks")
                 key = (id_prop, str(item.get("id")))
                 if key in seen:
                     raise HubSpotError(400, "VALIDATION_ERROR", f"Duplicate IDs found in batch input: {key[1]}")
@@ -166,6 +187,7 @@ class TaskStore:
                     if not (item.get("properties") or {}).get("hs_timestamp"):
                         raise HubSpotError(400, "VALIDATION_ERROR",
                                            "Property values were not valid: hs_timestamp is required")
+                self.property_store.check_values("tasks", item.get("properties") or {})
             results = []
             for item in inputs:
                 id_prop = item.get("idProperty") or "hs_object_id"

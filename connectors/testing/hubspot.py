@@ -1,16 +1,48 @@
-"""HubSpot CRM emulator: companies, contacts, owners, tasks, task properties, associations.
+"""HubSpot CRM emulator: companies, contacts, owners, deals, tasks, properties, associations,
+lists and sequences.
 
 Answers what hubspot-api-client's generated models require (they reject responses missing
 required fields) and what HubSpot's own OpenAPI documents describe. Paging uses an ``after``
 cursor that is the next object id, so a page boundary survives inserts like on HubSpot.
+
+Switches a test sets (constructor keywords or attributes):
+
+* ``refuse_unique_task_property``: the portal refuses ``hasUniqueValue`` on task
+  properties (400 VALIDATION_ERROR), as HubSpot documents unique values only for contacts,
+  companies, deals, tickets and custom objects.
+* ``search_lag``: seconds before a created or changed task shows in ``/search`` (reads by id
+  see it at once), like HubSpot's search index. 0 makes search immediate.
+* ``list_add_limit``: refuse list additions with more ids than this (None: no limit).
+
+Seeded for tests and the demo: static lists `nurture_list_id` and `newsletter_list_id`, a
+dynamic `customers_list_id`, sequences `nurture_sequence_id` and `champion_sequence_id`
+(owned by the first owner, whose ``user_id`` and email enroll), and `deals`.
 """
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
-from connectors.testing._hubspot_tasks import TASK_TO_COMPANY, HubSpotError, TaskStore, hs_time
+from connectors.testing._hubspot_lists import ListStore
+from connectors.testing._hubspot_marketing import MarketingRoutes
+from connectors.testing._hubspot_objects import (
+    CompanyValues,
+    Deal,
+    check_batch,
+    not_found_error,
+    seed_deals,
+)
+from connectors.testing._hubspot_properties import PropertyStore
+from connectors.testing._hubspot_sequences import SequenceStore
+from connectors.testing._hubspot_tasks import (
+    TASK_TO_COMPANY,
+    TASK_TO_CONTACT,
+    HubSpotError,
+    TaskStore,
+    hs_time,
+)
 from connectors.testing.community import Community, Company, Person
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
 
@@ -18,8 +50,10 @@ __all__ = ["HubSpotEmulator"]
 
 OBJECT_TYPES = {"tasks": "tasks", "task": "tasks", "0-27": "tasks",
                 "companies": "companies", "company": "companies", "0-2": "companies",
-                "contacts": "contacts", "contact": "contacts", "0-1": "contacts"}
-COMPANY_TO_TASK = 191
+                "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
+                "deals": "deals", "deal": "deals", "0-3": "deals"}
+COMPANY_TO_TASK, CONTACT_TO_TASK = 191, 203
+_OT = r"(?P<ot>tasks|task|0-27|companies|company|0-2|deals|deal|0-3)"
 
 
 def _multi(request: Request, name: str) -> list[str]:
@@ -27,29 +61,90 @@ def _multi(request: Request, name: str) -> list[str]:
     return [v for raw in request.query.get(name, []) for v in raw.split(",") if v]
 
 
-class HubSpotEmulator(Emulator):
-    """Serves a `Community`'s companies, contacts and owners; stores tasks written to it."""
+def _object_type(request: Request) -> str:
+    return OBJECT_TYPES[request.params["ot"]]
+
+
+class HubSpotEmulator(MarketingRoutes, Emulator):
+    """Serves a `Community`'s companies, contacts, owners and deals; stores what is written to it."""
 
     service = "hubspot"
 
-    def __init__(self, community: Community, access_token: str = "pat-test") -> None:
+    def __init__(self, community: Community, access_token: str = "pat-test", *,
+                 refuse_unique_task_property: bool = False, search_lag: float = 1.0,
+                 list_add_limit: int | None = None) -> None:
         super().__init__()
         self.community = community
         self.access_token = access_token
-        self.store = TaskStore()
+        self.property_store = PropertyStore()
+        self.store = TaskStore(self.property_store, search_lag=search_lag)
+        self.company_store = CompanyValues(self.property_store,
+                                           lambda cid: community.company_by_id(cid) is not None)
+        self.lists = ListStore(self._record_exists, list_add_limit)
+        owner = community.owners[0]
+        self.sequences = SequenceStore(self._contact_email, self._user_email, str(owner.user_id))
+        self.deals: list[Deal] = seed_deals(community)
+        self.refuse_unique_task_property = refuse_unique_task_property
+        self.nurture_list_id = self.lists.by_name("Community nurture").list_id
+        self.newsletter_list_id = self.lists.by_name("Community newsletter").list_id
+        self.customers_list_id = self.lists.by_name("Active customers").list_id
+        self.nurture_sequence_id = self.sequences.by_name("Community nurture follow-up").id
+        self.champion_sequence_id = self.sequences.by_name("Champion outreach").id
         r = self.route
         r("GET", r"/crm/v3/objects/companies", self.list_companies)
+        r("POST", r"/crm/v3/objects/companies/batch/update", self.update_companies)
         r("GET", r"/crm/v3/objects/contacts", self.list_contacts)
+        r("GET", r"/crm/v3/objects/deals", self.list_deals)
         r("GET", r"/crm/v3/owners/?", self.list_owners)
-        r("GET", r"/crm/v3/properties/tasks/(?P<name>[A-Za-z0-9_]+)", self.get_property)
-        r("POST", r"/crm/v3/properties/tasks", self.create_property)
+        r("GET", rf"/crm/v3/properties/{_OT}/groups", self.list_groups)
+        r("POST", rf"/crm/v3/properties/{_OT}/groups", self.create_group)
+        r("GET", rf"/crm/v3/properties/{_OT}/groups/(?P<name>[A-Za-z0-9_]+)", self.get_group)
+        r("GET", rf"/crm/v3/properties/{_OT}", self.list_properties)
+        r("POST", rf"/crm/v3/properties/{_OT}", self.create_property)
+        r("GET", rf"/crm/v3/properties/{_OT}/(?P<name>[A-Za-z0-9_]+)", self.get_property)
         r("POST", r"/crm/v3/objects/tasks/batch/upsert", self.upsert_tasks)
+        r("POST", r"/crm/v3/objects/tasks/batch/read", self.read_tasks)
         r("POST", r"/crm/v3/objects/tasks/search", self.search_tasks)
         r("GET", r"/crm/v3/objects/tasks", self.list_tasks)
         r("POST", r"/crm/v3/objects/tasks", self.create_task)
         r("GET", r"/crm/v3/objects/tasks/(?P<id>[^/]+)", self.get_task)
         r("PUT", r"/crm/v4/objects/(?P<ft>[^/]+)/(?P<fid>\d+)/associations/default/"
                  r"(?P<tt>[^/]+)/(?P<tid>\d+)", self.associate_default)
+        self.add_marketing_routes()
+
+    @property
+    def refuse_unique_task_property(self) -> bool:
+        return self.property_store.refuse_unique_tasks
+
+    @refuse_unique_task_property.setter
+    def refuse_unique_task_property(self, value: bool) -> None:
+        self.property_store.refuse_unique_tasks = value
+
+    @property
+    def search_lag(self) -> float:
+        return self.store.search_lag
+
+    @search_lag.setter
+    def search_lag(self, seconds: float) -> None:
+        self.store.search_lag = seconds
+
+    # -- lookups the stores share ------------------------------------------------------------
+    def _person_of_contact(self, contact_id: str) -> Person | None:
+        return next((p for p in self.community.people if p.contact_id == contact_id), None)
+
+    def _contact_email(self, contact_id: str) -> str | None:
+        person = self._person_of_contact(contact_id)
+        return person.email if person else None
+
+    def _user_email(self, user_id: str) -> str | None:
+        return next((o.email for o in self.community.owners if str(o.user_id) == str(user_id)), None)
+
+    def _record_exists(self, object_type_id: str, record_id: str) -> bool:
+        if object_type_id == "0-1":
+            return self._person_of_contact(record_id) is not None
+        if object_type_id == "0-2":
+            return self.community.company_by_id(record_id) is not None
+        return False
 
     # -- protocol hooks --------------------------------------------------------------------
     def authenticate(self, request: Request) -> Response | None:
@@ -85,7 +180,7 @@ class HubSpotEmulator(Emulator):
         try:
             return super().dispatch(request)
         except HubSpotError as exc:
-            return self._error(exc.status, exc.category, exc.message)
+            return self._error(exc.status, exc.category, exc.message, **exc.extra)
         except (ValueError, KeyError, TypeError) as exc:
             return self._error(400, "VALIDATION_ERROR", f"Invalid input: {exc}")
 
@@ -115,7 +210,34 @@ class HubSpotEmulator(Emulator):
         return {"name": company.name, "domain": company.domain,
                 "hubspot_owner_id": company.owner_id,
                 "annualrevenue": f"{company.annual_revenue:.0f}", "plan": company.plan,
-                "createdate": created, "hs_lastmodifieddate": created, "hs_object_id": company.id}
+                "createdate": created, "hs_object_id": company.id,
+                "hs_lastmodifieddate": self.company_store.updated_at.get(company.id, created),
+                **self.company_store.values.get(company.id, {})}
+
+    def update_companies(self, request: Request) -> Response:
+        """Batch update: unknown ids come back in a 207's errors, the others are written."""
+        started = hs_time()
+        results, missing = self.company_store.batch_update((request.json() or {}).get("inputs"))
+        return self._batch_answer(started, results, missing, "COMPANY")
+
+    def list_deals(self, request: Request) -> Response:
+        wanted = _multi(request, "properties")
+        with_companies = "companies" in _multi(request, "associations")
+        rows = []
+        for deal in self.deals:
+            props = deal.properties()
+            if not wanted:
+                props = {k: props[k] for k in ("dealname", "amount", "closedate", "dealstage", "pipeline",
+                                               "createdate", "hs_lastmodifieddate", "hs_object_id")}
+            obj = self._object(deal.id, props, wanted, hs_time(deal.created_at))
+            obj["updatedAt"] = hs_time(deal.modified_at)
+            if with_companies and deal.company_id:
+                obj["associations"] = {"companies": {"results": [
+                    {"id": deal.company_id, "type": "deal_to_company"},
+                    {"id": deal.company_id, "type": "deal_to_company_unlabeled"}]}}
+            rows.append((int(deal.id), obj))
+        rows.sort(key=lambda row: row[0])
+        return json_response(self._page(request, rows, request.path))
 
     def list_companies(self, request: Request) -> Response:
         wanted = _multi(request, "properties")
@@ -176,15 +298,25 @@ class HubSpotEmulator(Emulator):
         return json_response(self._page(request, sorted(rows, key=lambda r: r[0]), "/crm/v3/owners/"))
 
     # -- properties ------------------------------------------------------------------------
+    def list_properties(self, request: Request) -> Response:
+        props = self.property_store.of(_object_type(request))
+        return json_response({"results": list(props.values())})
+
     def get_property(self, request: Request) -> Response:
-        prop = self.store.properties.get(request.params["name"])
-        if prop is None:
-            return self._error(404, "OBJECT_NOT_FOUND",
-                               f"Unable to find property {request.params['name']} for object type tasks")
-        return json_response(prop)
+        return json_response(self.property_store.get(_object_type(request), request.params["name"]))
 
     def create_property(self, request: Request) -> Response:
-        return json_response(self.store.create_property(request.json()), 201)
+        return json_response(self.property_store.create(_object_type(request), request.json()), 201)
+
+    def list_groups(self, request: Request) -> Response:
+        groups = self.property_store.groups.get(_object_type(request), {})
+        return json_response({"results": list(groups.values())})
+
+    def get_group(self, request: Request) -> Response:
+        return json_response(self.property_store.group(_object_type(request), request.params["name"]))
+
+    def create_group(self, request: Request) -> Response:
+        return json_response(self.property_store.create_group(_object_type(request), request.json()), 201)
 
     # -- tasks -----------------------------------------------------------------------------
     def _task_json(self, task_id: str, request: Request | None = None) -> dict[str, Any]:
@@ -203,8 +335,28 @@ class HubSpotEmulator(Emulator):
 
     def create_task(self, request: Request) -> Response:
         body = request.json()
-        task = self.store.create(body.get("properties") or {}, body.get("associations") or [])
+        task = self.store.create(body.get("properties") or {}, body.get("associations") or [],
+                                 exists=self._association_target_exists)
         return json_response(task.json(), 201)
+
+    def _association_target_exists(self, type_id: int, record_id: str) -> bool:
+        return self._record_exists("0-2" if type_id == TASK_TO_COMPANY else "0-1", record_id)
+
+    def read_tasks(self, request: Request) -> Response:
+        """Batch read by id (or a unique property): 207 naming the ids HubSpot does not have."""
+        body = request.json() or {}
+        started = hs_time()
+        found, missing = self.store.batch_read(check_batch(body.get("inputs")), body.get("idProperty"),
+                                               list(body.get("properties") or []))
+        return self._batch_answer(started, found, missing, "TASK")
+
+    @staticmethod
+    def _batch_answer(started: str, results: list[dict], missing: list[str], object_name: str) -> Response:
+        answer: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
+                                  "completedAt": hs_time()}
+        if not missing:
+            return json_response(answer)
+        return json_response({**answer, "numErrors": 1, "errors": [not_found_error(object_name, missing)]}, 207)
 
     def list_tasks(self, request: Request) -> Response:
         with self.store.lock:
@@ -212,7 +364,7 @@ class HubSpotEmulator(Emulator):
         return json_response(self._page(request, sorted(rows, key=lambda r: r[0]), request.path))
 
     def get_task(self, request: Request) -> Response:
-        task = self.store.find(request.params["id"], request.arg("idProperty"))
+        task = self.store.find(unquote(request.params["id"]), request.arg("idProperty"))
         if task is None:
             return self._error(404, "OBJECT_NOT_FOUND", "resource not found")
         return json_response(self._task_json(task.id, request))
@@ -233,22 +385,25 @@ class HubSpotEmulator(Emulator):
         raise HubSpotError(400, "VALIDATION_ERROR", f"operator {op} is not supported here")
 
     def search_tasks(self, request: Request) -> Response:
+        """Search as HubSpot's index shows tasks: writes appear ``search_lag`` seconds late."""
         body = request.json() or {}
         groups = body.get("filterGroups") or []
         limit = max(1, min(200, int(body.get("limit") or 10)))
         offset = int(body.get("after") or 0)
-        with self.store.lock:
-            hits = [t for t in self.store.tasks.values()
-                    if not groups or any(all(self._matches(t.properties, f) for f in g.get("filters", []))
-                                         for g in groups)]
-            wanted = body.get("properties") or []
-            results = []
-            for task in hits[offset:offset + limit]:
-                data = task.json()
-                if wanted:
-                    data["properties"] = {k: task.properties.get(k) for k in
-                                          {*wanted, "hs_object_id", "hs_createdate", "hs_lastmodifieddate"}}
-                results.append(data)
+
+        def match(props: dict[str, str]) -> bool:
+            return not groups or any(all(self._matches(props, f) for f in g.get("filters", []))
+                                     for g in groups)
+
+        hits = self.store.search(match)
+        wanted = body.get("properties") or []
+        results = []
+        for task, shown in hits[offset:offset + limit]:
+            data = task.json()
+            data["properties"] = ({k: shown.get(k) for k in
+                                   {*wanted, "hs_object_id", "hs_createdate", "hs_lastmodifieddate"}}
+                                  if wanted else dict(shown))
+            results.append(data)
         out: dict[str, Any] = {"total": len(hits), "results": results}
         if offset + limit < len(hits):
             out["paging"] = {"next": {"after": str(offset + limit)}}
@@ -268,8 +423,8 @@ class HubSpotEmulator(Emulator):
             if task is None or not exists:
                 return self._error(404, "OBJECT_NOT_FOUND", "One or more objects do not exist")
             (task.companies if other == "companies" else task.contacts).add(other_id)
-        forward = TASK_TO_COMPANY if other == "companies" else 204
-        backward = COMPANY_TO_TASK if other == "companies" else 203
+        forward = TASK_TO_COMPANY if other == "companies" else TASK_TO_CONTACT
+        backward = COMPANY_TO_TASK if other == "companies" else CONTACT_TO_TASK
         if ft != "tasks":
             forward, backward = backward, forward
         started = hs_time()
@@ -288,3 +443,27 @@ class HubSpotEmulator(Emulator):
         with self.store.lock:
             return [{**t.json(), "company_ids": sorted(t.companies),
                      "contact_ids": sorted(t.contacts)} for t in self.store.tasks.values()]
+
+    def complete_task(self, task_id: str) -> None:
+        """The task's owner marks it complete in HubSpot."""
+        self.store.complete(task_id)
+
+    def company_values(self, company_id: str) -> dict[str, str]:
+        """What clients wrote to this company (custom and standard properties)."""
+        with self.company_store.lock:
+            return dict(self.company_store.values.get(company_id, {}))
+
+    def list_members(self, list_id: str) -> list[str]:
+        """Record ids in a list, ascending."""
+        with self.lists.lock:
+            return sorted(self.lists.get(list_id).members, key=int)
+
+    def enrollments(self) -> list[dict[str, Any]]:
+        """Every enrollment so far: id, sequence, contact, state."""
+        with self.sequences.lock:
+            return [{"id": e.id, "sequence_id": e.sequence_id, "contact_id": e.contact_id,
+                     "state": e.state} for e in self.sequences.enrollments.values()]
+
+    def finish_enrollment(self, contact_id: str) -> None:
+        """The contact's active sequence ends (every step sent)."""
+        self.sequences.finish(contact_id)
