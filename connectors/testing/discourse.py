@@ -1,4 +1,6 @@
-"""Discourse emulator: the admin user list, the latest-posts feed and post likers.
+"""Discourse emulator: the admin user list, the latest-posts feed and post likers, plus the
+groups and private messages the champion playbook writes (``self.forum``, see
+`connectors.testing._discourse_writes`).
 
 Speaks what pydiscourse expects (exact ``application/json; charset=utf-8``, paths with and
 without ``.json``) and what the official OpenAPI document describes; where real Discourse
@@ -18,6 +20,7 @@ import html
 from datetime import datetime
 from typing import Any
 
+from connectors.testing._discourse_writes import ForumWrites
 from connectors.testing.community import Category, Community, Person, Post
 from connectors.testing.poison import Poison
 from connectors.testing.server import Emulator, Fault, Request, Response, json_response
@@ -61,6 +64,9 @@ class DiscourseEmulator(Emulator):
         #: Bad records to serve: kinds "user" and "post" (by id), "likers" (by post id).
         self.poison = Poison()
         self.before_mode = "exclusive"
+        #: Groups (a "champions" group is seeded) and private messages, with their rules.
+        self.forum = ForumWrites(community)
+        self.forum.register(self.route)  # before /t/{slug}/{id}: /t/external_id/... is theirs
         self.route("GET", r"/admin/users/list/(?P<flag>[a-z_]+)(?:\.json)?", self.list_users)
         self.route("GET", r"/posts(?:\.json)?", self.latest_posts)
         self.route("GET", r"/post_action_users(?:\.json)?", self.post_action_users)
@@ -308,6 +314,9 @@ class DiscourseEmulator(Emulator):
         with self.community.lock:
             topic = self.community.topic_by_id(int(request.params["id"]))
             if topic is None:
+                message = self.forum.topic_json(int(request.params["id"]))
+                if message is not None:
+                    return json_response(message)
                 return self.error_response(404, "The requested URL or resource could not be found.")
             thread = self.community.posts_of_topic(topic.id)
             posts = [self.post_json(p) for p in thread[:20]]
