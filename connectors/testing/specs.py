@@ -49,12 +49,18 @@ USED: dict[str, tuple[str, ...]] = {
         "/users.lookupByEmail"),
     "hubspot/associations-v4.json": (
         "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}",),
-    "hubspot/companies-v3.json": ("/crm/v3/objects/companies",),
+    "hubspot/companies-v3.json": ("/crm/v3/objects/companies", "/crm/v3/objects/companies/batch/update"),
     "hubspot/contacts-v3.json": ("/crm/v3/objects/contacts",),
-    "hubspot/properties-v3.json": ("/crm/v3/properties/{objectType}/{propertyName}",),
+    "hubspot/lists-v3.json": ("/crm/v3/lists/{listId}/memberships", "/crm/v3/lists/{listId}/memberships/add"),
+    "hubspot/properties-v3.json": (
+        "/crm/v3/properties/{objectType}", "/crm/v3/properties/{objectType}/groups",
+        "/crm/v3/properties/{objectType}/groups/{groupName}", "/crm/v3/properties/{objectType}/{propertyName}"),
+    "hubspot/sequences-v4.json": (
+        "/automation/v4/sequences", "/automation/v4/sequences/enrollments",
+        "/automation/v4/sequences/enrollments/contact/{contactId}"),
     "hubspot/tasks-v3.json": (
-        "/crm/v3/objects/tasks", "/crm/v3/objects/tasks/batch/upsert", "/crm/v3/objects/tasks/search",
-        "/crm/v3/objects/tasks/{taskId}"),
+        "/crm/v3/objects/tasks", "/crm/v3/objects/tasks/batch/read", "/crm/v3/objects/tasks/batch/upsert",
+        "/crm/v3/objects/tasks/search", "/crm/v3/objects/tasks/{taskId}"),
 }
 FILES = {service: [f for f in USED if f.startswith(f"{service}/")]
          for service in ("discourse", "slack", "hubspot")}

@@ -15,7 +15,11 @@ from hubspot.crm.objects.tasks.exceptions import ApiException as TaskApiExceptio
 from hubspot.crm.properties import PropertyCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertyApiException
 
-from tests.connectors.testing.spec import assert_valid, request_validator, response_validator
+from tests.connectors.testing.spec import (
+    assert_valid,
+    request_validator,
+    response_validator,
+)
 
 KEY = "community_action_key"
 
