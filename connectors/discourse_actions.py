@@ -15,8 +15,10 @@ Both are safe to repeat:
   already been taken" means an earlier attempt did send it.
 
 Titles and bodies come from our templates; the only member-written text in them is a
-username. pydiscourse has no call for the two lookups, so they go through its ``_get`` (same
-headers, same error handling). Needs a Discourse with topic external ids (2023 on).
+username. pydiscourse has no call for the two lookups. The member read goes through its
+``_get``; the external-id lookup is one plain request whose 301 is read here, not followed
+(pydiscourse cannot show a redirect's ``Location``, and following one would carry the
+``Api-Key`` header wherever it points). Needs a Discourse with topic external ids (2023 on).
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseError
 
 from connectors.discourse import SERVICE, _translate
-from connectors.errors import InvalidRequestError, NotFoundError, RetryableError
+from connectors.errors import InvalidRequestError, RetryableError, error_for_status
 from connectors.retry import Pacer, RetryPolicy
 
 if TYPE_CHECKING:
@@ -46,6 +49,8 @@ GROUP_BATCH = 100
 MEMBERS_PAGE = 200
 EXTERNAL_ID_PREFIX = "pcs-"
 _NAME = re.compile(r"[\w.\-]+")
+#: Where ``/t/external_id/{id}.json`` sends us: ``[/subfolder]/t/{slug}/{topic id}[.json]``.
+_TOPIC_PATH = re.compile(r"/t/[^/]+/(\d+)(?:\.json)?/?")
 
 
 def external_id_for(key: str) -> str:
@@ -180,15 +185,35 @@ class DiscourseActions:
         return self.policy.call(self._find, external_id_for(key))
 
     def _find(self, external_id: str) -> str | None:
+        """One lookup by external id: the topic id from Discourse's 301, None on a 404."""
+        self.pacer.wait()
+        headers = {"Accept": "application/json; charset=utf-8", "Api-Key": self.client.api_key,
+                   "Api-Username": self.client.api_username}
         try:
-            body = self._once(self.client._get, f"/t/external_id/{external_id}.json",
-                              override_request_kwargs={"allow_redirects": True})
-        except NotFoundError:
+            response = requests.get(f"{self.client.host}/t/external_id/{external_id}.json",
+                                    headers=headers, allow_redirects=False, timeout=self.client.timeout)
+        except (requests.ConnectionError, requests.Timeout) as err:
+            raise RetryableError(SERVICE, f"connection failed: {err}") from err
+        status = response.status_code
+        if status == 404:
             return None
-        topic_id = body.get("id") if isinstance(body, Mapping) else None
-        if not isinstance(topic_id, int) or isinstance(topic_id, bool):
-            raise InvalidRequestError(SERVICE, f"topic {external_id}: the answer has no id")
-        return str(topic_id)
+        if 300 <= status < 400:
+            location = response.headers.get("Location") or ""
+            match = _TOPIC_PATH.search(urlsplit(location).path) if status == 301 else None
+            if match is None:  # a 302 to the login page: wrong key or host
+                raise InvalidRequestError(SERVICE, f"topic {external_id}: unexpected redirect "
+                                                   f"(HTTP {status}) to {location!r}")
+            return match.group(1)
+        if status == 200:  # something on the way followed the redirect: the topic itself
+            try:
+                topic_id = response.json().get("id")
+            except (ValueError, AttributeError):
+                topic_id = None
+            if not isinstance(topic_id, int) or isinstance(topic_id, bool):
+                raise InvalidRequestError(SERVICE, f"topic {external_id}: the answer has no id")
+            return str(topic_id)
+        raise error_for_status(SERVICE, status, f"topic {external_id}: HTTP {status} {_reason(response)}",
+                               response.headers.get("Retry-After"))
 
     def send_private_message(
         self,
@@ -231,3 +256,14 @@ class DiscourseActions:
             return str(topic_id)
 
         return self.policy.call(attempt)
+
+
+def _reason(response: requests.Response) -> str:
+    """Discourse's ``errors`` of an error answer, else the HTTP reason."""
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        errors = None
+    if isinstance(errors, list) and errors:
+        return ", ".join(str(e) for e in errors)[:500]
+    return response.reason or ""

@@ -104,7 +104,7 @@ def test_a_message_whose_answer_is_lost_is_sent_exactly_once(actions, discourse,
     assert topic_id == str(message.topic_id)
     assert message.recipient_ids == [discourse.forum.user_by_username(names[0]).id]
     assert message.sender_id == -1 and message.external_id == external_id_for("champion:acme:1")
-    assert [m for m, _, _ in calls(discourse)] == ["POST", "GET", "GET"]  # lookup, then its redirect
+    assert [(m, s) for m, _, s in calls(discourse)] == [("POST", 200), ("GET", 301)]  # acted; then found
 
 
 def test_a_possibly_sent_message_is_looked_up_first(actions, discourse, names, now):
@@ -131,7 +131,7 @@ def test_a_blind_resend_is_refused_by_discourse_and_settled(actions, discourse, 
     discourse.clear_requests()
     second = actions.send_private_message(key="champion:acme:3", username=names[0], title=TITLE, raw=RAW)
     assert second == first and len(discourse.forum.messages) == 1
-    assert [(m, s) for m, _, s in calls(discourse)] == [("POST", 422), ("GET", 301), ("GET", 200)]
+    assert [(m, s) for m, _, s in calls(discourse)] == [("POST", 422), ("GET", 301)]
 
 
 def test_a_server_error_is_checked_before_sending_again(actions, discourse, names):
@@ -139,6 +139,25 @@ def test_a_server_error_is_checked_before_sending_again(actions, discourse, name
     topic_id = actions.send_private_message(key="champion:acme:4", username=names[2], title=TITLE, raw=RAW)
     assert [(m, s) for m, _, s in calls(discourse)] == [("POST", 502), ("GET", 404), ("POST", 200)]
     assert [str(m.topic_id) for m in discourse.forum.messages] == [topic_id]
+
+
+def test_a_busy_lookup_is_retried_never_skipped(actions, discourse, names, now):
+    sent = actions.send_private_message(key="champion:acme:5", username=names[0], title=TITLE, raw=RAW)
+    discourse.clear_requests()
+    discourse.faults.add(path="/t/external_id/", status=429, retry_after=0)
+    discourse.faults.add(path="/t/external_id/", status=503)  # the next lookup
+    again = actions.send_private_message(key="champion:acme:5", username=names[0], title=TITLE, raw=RAW,
+                                         maybe_sent_at=now)
+    assert again == sent and len(discourse.forum.messages) == 1
+    assert [(m, s) for m, _, s in calls(discourse)] == [("GET", 429), ("GET", 503), ("GET", 301)]
+
+
+def test_a_lookup_answer_without_a_topic_is_an_error_not_a_send(actions, discourse, names, now):
+    discourse.faults.add(path="/t/external_id/", body={"unexpected": True})
+    with pytest.raises(InvalidRequestError, match="no id"):
+        actions.send_private_message(key="champion:acme:6", username=names[0], title=TITLE, raw=RAW,
+                                     maybe_sent_at=now)
+    assert discourse.forum.messages == []
 
 
 def test_each_key_is_its_own_message(actions, discourse, names):
