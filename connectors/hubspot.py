@@ -6,11 +6,14 @@ memberships, sequence enrollments and company score write-back
 (`connectors.hubspot_writes`). urllib3's own retries are off (see ``HubSpotCredentials``):
 our policy is the only one, and a create is never retried without looking first.
 
-What the private app needs: scopes ``crm.objects.companies.read/write``,
-``crm.objects.contacts.read``, ``crm.objects.deals.read``, ``crm.objects.owners.read``,
-``crm.schemas.companies.write`` and the tasks' equivalents for the properties created on
-first use, ``crm.lists.read/write``, ``automation.sequences.read`` and
-``automation.sequences.enrollments.write``.
+What the private app needs (scopes as HubSpot's specs list them): tasks
+``crm.objects.contacts.read`` and ``.write`` (HubSpot files tasks under contacts), companies
+``crm.objects.companies.read`` and ``.write``, ``crm.schemas.companies.write`` (the score
+properties, created on first use), ``crm.objects.deals.read``, ``crm.objects.owners.read``,
+``crm.lists.read`` and ``crm.lists.write``, ``automation.sequences.read`` and
+``automation.sequences.enrollments.write``. The task key property is created on first use
+too; if the token may not create task properties, create it once by hand (see
+`connectors.hubspot_tasks`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ an earlier attempt may have created is then looked for until ``search_settle`` s
 after that attempt; while the index may still be behind, the answer is `Unsettled` (leave
 the action pending, never guess), after that a miss means nothing was created.
 
+By hand, if the token may not create it: Settings → Properties → Task properties, a
+single-line text property named ``community_action_key``, with unique values if offered.
+
 A create is never repeated blindly: every retry after a failure that may have reached
 HubSpot (a timeout, a 5xx, a lost answer) looks the key up first. A task that exists is
 returned as it is, never updated: its owner may have completed it, and we do not reopen it.
