@@ -13,15 +13,19 @@ from connectors.blocks import CommunitySlackCredentials
 from flows.params import (
     CrmName,
     IntentMode,
+    PlaybookMode,
     SlackPacing,
     intent_config,
     mode_banner,
+    require_settings,
 )
 from flows.lease import held_lease, run_owner
 from flows.preflight import ends_cleanly, preflight
 from flows.pull_plan import PullPlan
 from flows.report import emit_tier_events, publish_sync_report
 from flows.tasks import execute_actions, score_and_plan
+from playbooks.nurture import NurturePlaybookConfig
+from playbooks.reemergence import ReemergencePlaybookConfig
 
 __all__ = ["community_sync"]
 
@@ -42,6 +46,13 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     intent_alert_channel: str = "community-alerts",
     intent_review_channel: str = "community-review",
     intent_task_due_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 4,
+    nurture_mode: PlaybookMode = "draft",
+    nurture_hubspot_list_id: str | None = None,
+    nurture_hubspot_sequence_id: str | None = None,
+    nurture_hubspot_sender_email: str | None = None,
+    nurture_hubspot_sender_user_id: str | None = None,
+    nurture_salesforce_campaign_id: str | None = None,
+    reemergence_mode: PlaybookMode = "draft",
     discourse_requests_per_minute: Annotated[float | None, Field(ge=0, le=6000)] = None,
     likes_lookback_days: Annotated[float, Field(ge=0, le=365)] = 2,
     slack_pacing: SlackPacing | None = None,
@@ -49,7 +60,10 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     leaderboard_size: Annotated[int, Field(ge=1, le=1000)] = 25,
     now: datetime | None = None,
 ) -> dict[str, Any] | State:
-    """One incremental sync: new activity in, scores and tiers updated, Intent plays carried out.
+    """One incremental sync: new activity in, scores and tiers updated, the immediate plays carried out.
+
+    The immediate plays are Intent, nurture and re-emergence; the daily ones (champions,
+    churn saves, newsletter, score write-back, the 48-hour SLA) run in `daily-signals`.
 
     Args:
         intent_mode: What the Intent playbook may do: `draft` posts to the review channel only
@@ -67,6 +81,15 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
         intent_alert_channel: Slack channel for live Intent alerts.
         intent_review_channel: Slack channel for draft Intent alerts.
         intent_task_due_hours: The CRM task is due this many hours after the play.
+        nurture_mode: Nurture playbook (a person entering Consideration joins the nurture once per episode):
+            `draft` records and reports the plays only, `live` writes list/sequence/campaign memberships, `off`.
+        nurture_hubspot_list_id: HubSpot static list (lists v3 id) nurtured contacts join; required live on HubSpot.
+        nurture_hubspot_sequence_id: HubSpot sequence to enroll them in too; empty = the list only.
+        nurture_hubspot_sender_email: The connected inbox the sequence sends from (needed with a sequence).
+        nurture_hubspot_sender_user_id: The HubSpot user id of that sender (needed with a sequence).
+        nurture_salesforce_campaign_id: Salesforce campaign nurtured contacts join; required live on Salesforce.
+        reemergence_mode: Re-emergence playbook (a member back after 60+ silent days at a Consideration or Intent
+            account): `live` gives the owner a CRM note (task), `draft` posts it to the review channel, `off`.
         discourse_requests_per_minute: Overrides the Discourse block's pacing (calls a minute; 0 = unpaced); empty = the block's.
         likes_lookback_days: Posts this young are re-read for new likes.
         slack_pacing: Overrides the community Slack block's pacing (tier3, limited, unpaced); empty = the block's.
@@ -83,8 +106,18 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
                         database_block=database_block, model_block=model_block)
     model, rules = settings.model, settings.rules
     intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours)
+    nurture = NurturePlaybookConfig(
+        mode=nurture_mode, hubspot_list_id=nurture_hubspot_list_id, hubspot_sequence_id=nurture_hubspot_sequence_id,
+        hubspot_sender_email=nurture_hubspot_sender_email, hubspot_sender_user_id=nurture_hubspot_sender_user_id,
+        salesforce_campaign_id=nurture_salesforce_campaign_id)
+    require_settings("nurture", nurture.missing(crm))
+    reemergence = ReemergencePlaybookConfig(mode=reemergence_mode, review_channel=intent_review_channel)
     logger.info(mode_banner("Intent playbook", intent_mode, intent_review_channel))
-    summary: dict[str, Any] = {"now": now.isoformat(), "intent_mode": intent_mode, "model_version": model.version}
+    logger.info(mode_banner("Nurture playbook", nurture_mode, None))
+    logger.info(mode_banner("Re-emergence playbook", reemergence_mode, intent_review_channel))
+    summary: dict[str, Any] = {"now": now.isoformat(), "intent_mode": intent_mode, "model_version": model.version,
+                               "modes": {"intent": intent_mode, "nurture": nurture_mode,
+                                         "reemergence": reemergence_mode}}
     with held_lease(database_block, run_owner()) as other:
         if other is not None:
             message = f"skipped: {other} is pulling into this database; the next scheduled run catches up"
@@ -93,6 +126,7 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
         summary |= pulls.run(database_block, now, rules)
         summary["scored"] = score_and_plan(
             database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
+            nurture=nurture, reemergence=reemergence,
         )
         report = execute_actions(database_block, slack_block, {crm: pulls.crm_block}, run_started)
     summary["actions"] = {"done": report.done, "failed": report.failed, "rows": report.rows()}

@@ -19,7 +19,7 @@ from prefect.states import State
 from connectors.config_blocks import ScoringSettings
 from flows.preflight import ends_cleanly, load_block, open_store, preflight
 from flows.pulls import HUBSPOT, SALESFORCE
-from flows.tasks import as_people
+from flows.scoreboard import as_people
 from scoring.model import ScoringModel
 from scoring.records import TIERS
 from scoring.versions import ModelComparison, compare_models

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -22,17 +21,24 @@ from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
 from connectors.store import LedgerEntry
 from flows.preflight import open_store
+from flows.scoreboard import Scoreboard, read_scoreboard
+from playbooks.actions import Action, play_of
 from playbooks.briefs import build_briefs
+from playbooks.capacity import allot, plays_this_week
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
-from playbooks.intent import IntentPlaybookConfig, open_plays, plan_intent_actions
+from playbooks.intent import IntentPlaybookConfig, intent_plays, open_plays
+from playbooks.nurture import NurturePlaybookConfig, plan_nurture
+from playbooks.owners import Directory
+from playbooks.reemergence import ReemergencePlaybookConfig, reemergence_plays
 from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
-from scoring.records import Activity, CrmAccount, CrmOwner, Member
-from scoring.signals import Signals, TierTransition, advance_tiers, detect_signals
+from scoring.records import CrmAccount, CrmOwner, Member
+from scoring.signals import Signals, TierTransition
 
 from flows.pulls import HUBSPOT, SALESFORCE
 
-__all__ = ["execute_actions", "resolve_identities", "score_and_plan"]
+__all__ = ["execute_actions", "known_plays", "owner_mentions", "plays_by_playbook", "resolve_identities",
+           "score_and_plan"]
 
 
 @task(name="resolve-identities", cache_policy=NO_CACHE)
@@ -67,76 +73,64 @@ def _owner_slack_ids(slack_block: str | None, emails: dict[str, str]) -> dict[st
     return found
 
 
-def as_people(activities: list[Activity], person_of: dict[str, str], excluded: set[str]) -> list[Activity]:
-    """Activities keyed by person (one person on Discourse and Slack scores once), team and bots left out."""
-    return [
-        a if person_of.get(a.member_key, a.member_key) == a.member_key
-        else replace(a, member_key=person_of[a.member_key])
-        for a in activities if a.member_key not in excluded
-    ]
+def known_plays(ledger: Iterable[LedgerEntry]) -> set[str]:
+    """Every play the ledger has an action of (planned, done or failed): a re-plan skips them."""
+    return {play_of(e.key, e.payload) for e in ledger}
 
 
-def _plays_this_week(ledger: Iterable[LedgerEntry], now: datetime, mode: str) -> Counter[str | None]:
-    """Intent plays of ``mode`` each owner got in the 7 days before ``now`` (one alert per play).
-
-    Drafts and live plays are counted apart: a week of drafts must not use up the live capacity.
-    """
-    since = now - timedelta(days=7)
-    draft = mode == "draft"
-    return Counter(e.payload.get("owner_id") for e in ledger
-                   if e.kind == "slack_alert" and e.created_at >= since and e.key.startswith("intent:")
-                   and (":draft:" in e.key) == draft)
+def owner_mentions(slack_block: str | None, board: Scoreboard, account_ids: Iterable[str],
+                   extra_owners: Iterable[str | None] = ()) -> Directory:
+    """The CRM directory with Slack user ids of the owners of ``account_ids`` (to mention them)."""
+    wanted = {board.accounts[a].owner_id for a in account_ids if a in board.accounts} | set(extra_owners)
+    emails = {o.id: o.email for o in board.owners.values() if o.email and o.id in wanted}
+    return Directory(board.accounts, board.owners, _owner_slack_ids(slack_block, emails))
 
 
 @task(name="score-and-plan", cache_policy=NO_CACHE)
 def score_and_plan(
     database_block: str | None, model: ScoringModel, intent: IntentPlaybookConfig,
     now: datetime, slack_block: str | None, crm: str = HUBSPOT, leaderboard_size: int = 25,
+    nurture: NurturePlaybookConfig | None = None, reemergence: ReemergencePlaybookConfig | None = None,
 ) -> dict[str, Any]:
-    """Score, move tiers, plan the Intent playbook and record the plan in the ledger."""
+    """Score, move tiers, plan the immediate plays (Intent, nurture, re-emergence) and record them."""
+    nurture = nurture or NurturePlaybookConfig(mode="off")
+    reemergence = reemergence or ReemergencePlaybookConfig(mode="off")
     with open_store(database_block) as store:
-        members = {m.key: m for m in store.members()}
-        stored = store.activities()
-        excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
-        excluded |= store.opted_out({a.member_key for a in stored})  # forgotten while a pull ran
-        activities = as_people(stored, store.people(), excluded)
-        account_of = {k: m.account_id for k, m in store.matches().items()}
-        signals = detect_signals(activities, account_of, model, now)
-        member_scores = dict(signals.history.members[0.0])
-        account_scores = dict(signals.history.accounts[0.0])
-        accounts = {a.id: a for a in store.accounts(crm)}
-        owners = {o.id: o for o in store.owners(crm)}
-
-        states, transitions = advance_tiers(account_scores, store.tier_states("account"), model, now)
-        member_states, _ = advance_tiers(member_scores, store.tier_states("member"), model, now)
-        entering = {t.entity_id for t in transitions if t.to_tier == "intent"}
+        board = read_scoreboard(store, model, now, crm)
+        signals, account_scores, accounts, owners = board.signals, board.account_scores, board.accounts, board.owners
+        entering = {t.entity_id for t in board.transitions if t.to_tier == "intent"}
         ledger = store.ledger()
         known_keys = {e.key for e in ledger}
-        unplayed = set(open_plays(states.values(), known_keys, intent.mode))
+        plays_known = known_plays(ledger)
+        unplayed = set(open_plays(board.account_states.values(), known_keys, intent.mode))
+        returning = [p.account_id for k in signals.reemerged if (p := board.people.get(k)) and p.account_id]
         leaders = sorted(account_scores, key=lambda a: -account_scores[a])[:leaderboard_size]
-        wanted_owner_emails = {
-            o.id: o.email for o in owners.values() if o.email
-            and any(accounts.get(a) and accounts[a].owner_id == o.id for a in unplayed)
-        }
+        directory = owner_mentions(slack_block, board, unplayed | set(returning))
         briefs = build_briefs(
-            unplayed | set(leaders), account_scores=account_scores, member_scores=member_scores,
-            account_of=account_of, members=members, activities=activities, accounts=accounts,
-            owners=owners, owner_slack_ids=_owner_slack_ids(slack_block, wanted_owner_emails),
+            unplayed | set(leaders), account_scores=account_scores, member_scores=board.member_scores,
+            account_of=board.account_of, members=board.members, activities=board.activities, accounts=accounts,
+            owners=owners, owner_slack_ids=directory.owner_slack_ids,
         )
-        plan = plan_intent_actions(
-            states.values(), briefs, intent, model, now, known_keys=known_keys,
-            plays_this_week=_plays_this_week(ledger, now, intent.mode), crm=crm,
-        )
+        owner_plays = intent_plays(board.account_states.values(), briefs, intent, model, now,
+                                   known_keys=known_keys, crm=crm)
+        owner_plays += reemergence_plays(signals.reemerged, board.people, board.account_tiers(), directory,
+                                         reemergence, now, crm=crm, known_plays=plays_known)
+        drafts_week = plays_this_week(ledger, now, draft=True)
+        live_week = plays_this_week(ledger, now, draft=False)
+        plan = (allot([p for p in owner_plays if p.candidate.key.endswith(":draft")], drafts_week, model)
+                + allot([p for p in owner_plays if not p.candidate.key.endswith(":draft")], live_week, model)
+                + plan_nurture(board.member_states.values(), board.people, nurture, model, now, crm=crm,
+                               known_plays=plays_known, opted_out=board.opted_out))
         actions = plan.actions
         record_plan(store, actions)
-        store.save_tier_states("account", states.values())
-        store.save_tier_states("member", member_states.values())
-        signal_rows = _signal_rows(signals, accounts, members)
+        store.save_tier_states("account", board.account_states.values())
+        store.save_tier_states("member", board.member_states.values())
+        signal_rows = _signal_rows(signals, accounts, board.members)
         started = store.start_signals((row["signal"], row["entity"]) for row in signal_rows)
         for row in signal_rows:
             row["started"] = (row["signal"], row["entity"]) in started
 
-    tiers = Counter(s.tier for s in states.values() if s.tier)
+    tiers = Counter(s.tier for s in board.account_states.values() if s.tier)
     leaderboard = [
         {
             "rank": rank, "account": briefs[a].account.name if a in briefs else a,
@@ -151,19 +145,26 @@ def score_and_plan(
         for rank, a in enumerate(leaders, start=1)
     ]
     return {
-        "activities_scored": len(activities),
-        "members_scored": len(member_scores),
+        "activities_scored": len(board.activities),
+        "members_scored": len(board.member_scores),
         "accounts_scored": len(account_scores),
         "tiers": {t: tiers.get(t, 0) for t in ("awareness", "consideration", "intent")},
-        "transitions": [_transition_row(t, accounts, owners) for t in transitions],
+        "transitions": [_transition_row(t, accounts, owners) for t in board.transitions],
         "entered_intent": sorted(entering),
         "planned": [a.key for a in actions],
+        "plays": plays_by_playbook(actions),
         "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
         "intent_mode": intent.mode,
         "leaderboard": leaderboard,
         "signals": signal_rows,
         "seasonal_factor": round(signals.seasonal.factor, 3),
     }
+
+
+def plays_by_playbook(actions: Iterable[Action]) -> dict[str, int]:
+    """Plays planned per playbook (a play with an alert and a task counts once)."""
+    plays = {play_of(a.key, a.to_payload()) for a in actions}
+    return dict(sorted(Counter(p.split(":", 1)[0] for p in plays).items()))
 
 
 def _transition_row(move: TierTransition, accounts: dict[str, CrmAccount], owners: dict[str, CrmOwner]) -> dict[str, Any]:
@@ -196,23 +197,42 @@ def _signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dic
     return rows
 
 
+#: Ledger kinds that need a CRM connector, and the kinds the forum performs.
+_CRM_KINDS = frozenset({"crm_task", "list_membership", "sequence_enrollment"})
+_FORUM_KINDS = frozenset({"discourse_group", "discourse_message"})
+
+
 @task(name="execute-actions", cache_policy=NO_CACHE)
 def execute_actions(
     database_block: str | None, slack_block: str | None, crm_blocks: dict[str, str | None], run_started: datetime,
+    discourse_block: str | None = None,
 ) -> ExecutionReport:
-    """Carry out every open ledger entry through Slack and the CRMs (``crm_blocks``: crm → block)."""
+    """Carry out every open ledger entry through Slack, the CRMs (``crm_blocks``: crm → block) and Discourse."""
     performers = Performers()
     if slack_block:
         performers.slack = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
     with open_store(database_block) as store:
-        wanted = {e.payload.get("crm") for e in store.ledger() if e.status != "done" and e.kind == "crm_task"}
+        open_entries = [e for e in store.ledger() if e.status != "done"]
+        wanted = {"hubspot" if e.kind == "sequence_enrollment" else e.payload.get("crm")
+                  for e in open_entries if e.kind in _CRM_KINDS}
         if crm_blocks.get(HUBSPOT) and HUBSPOT in wanted:
             hubspot = HubSpotCrm(HubSpotCredentials.load(crm_blocks[HUBSPOT]).get_client())
-            hubspot.ensure_task_key_property()
+            if any(e.kind == "crm_task" and e.payload.get("crm") == HUBSPOT for e in open_entries):
+                hubspot.ensure_task_key_property()
             performers.crms[HUBSPOT] = hubspot
         if crm_blocks.get(SALESFORCE) and SALESFORCE in wanted:
             performers.crms[SALESFORCE] = SalesforceCrm(SalesforceCredentials.load(crm_blocks[SALESFORCE]).get_client())
+        if discourse_block and any(e.kind in _FORUM_KINDS for e in open_entries):
+            performers.forum = forum_actions(discourse_block)
         report = execute_pending(store, performers, run_started=run_started)
-    get_run_logger().info("Actions: %d done, %d failed, %d held by another run", len(report.done),
-                          len(report.failed), len(report.skipped))
+    get_run_logger().info("Actions: %d done, %d failed, %d skipped (held by another run, or unsettled)",
+                          len(report.done), len(report.failed), len(report.skipped))
     return report
+
+
+def forum_actions(discourse_block: str) -> Any:
+    """The Discourse connector that invites champions (group memberships, private messages)."""
+    from connectors.blocks import DiscourseCredentials
+    from connectors.discourse_actions import DiscourseActions
+
+    return DiscourseActions(DiscourseCredentials.load(discourse_block).get_client())

@@ -62,7 +62,7 @@ def make_deployment(tmp_path: Path, *, sources=("discourse",), crm="hubspot",
         url = database_url or f"sqlite:///{tmp_path / 'state.db'}"
         StateDatabase(url=url).save(f"{prefix}-db", overwrite=True)
         params = dict(database_block=f"{prefix}-db", crm=crm, intent_mode="live", discourse_requests_per_minute=0,
-                      slack_pacing="unpaced", **box.blocks)
+                      slack_pacing="unpaced", nurture_mode="off", reemergence_mode="off", **box.blocks)
         yield Deployment(community, box, params, url)
 
 
