@@ -8,6 +8,7 @@ from the forum's system user. Once per person, ever.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
@@ -54,6 +55,11 @@ class ChampionPlaybookConfig(BaseModel):
     discourse_message: str = Field(default=DEFAULT_MESSAGE, min_length=20, max_length=20_000,
                                    description="The invitation's text; {name} and {days} are filled in.")
     task_due_hours: float = Field(default=72, gt=0, le=24 * 365, description="The task is due this many hours later.")
+
+
+def fill(template: str, **values: str) -> str:
+    """``{name}``-style fields filled in one pass: a value is never read as a field itself."""
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def play_key(person: str, mode: Mode) -> str:
@@ -117,7 +123,7 @@ def _live_actions(key: str, person: Person, champion: Champion, account_id: str 
         actions.append(AddToDiscourseGroup(key=f"{key}:group", group=config.discourse_group,
                                            username=person.forum_username, **common))
     if person.forum_username and config.discourse_message_title:
-        raw = config.discourse_message.replace("{name}", person.name).replace("{days}", str(champion.streak_days))
+        raw = fill(config.discourse_message, name=person.name, days=str(champion.streak_days))
         actions.append(SendDiscourseMessage(key=f"{key}:message", username=person.forum_username,
                                             title=config.discourse_message_title, raw=raw, **common))
     return actions

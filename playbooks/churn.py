@@ -2,14 +2,16 @@
 
 Trigger: `scoring.signals.churn_risks` (down ``churn_drop_points``+ from its peak within the
 churn window). Live: a Slack alert in the customer-success channel mentioning the owner,
-and a CRM task for the owner. The episode is the peak the account fell from: while it keeps
-falling from that peak it is one episode; a new, higher peak and a new fall is another.
+and a CRM task for the owner. The episode is the stretch during which the churn-risk signal
+holds without a break, named by when it started (the store's signal state): a risk that
+holds for weeks is one play, however the peak's sampled date moves with the window; a risk
+that ends and starts again later is a new episode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,8 +37,10 @@ class ChurnPlaybookConfig(BaseModel):
     task_due_hours: float = Field(default=24, gt=0, le=24 * 365, description="The save task is due this many hours later.")
 
 
-def play_key(risk: ChurnRisk, mode: Mode) -> str:
-    return f"churn:{risk.account_id}:{risk.peak_at.date().isoformat()}" + (":draft" if mode == "draft" else "")
+def play_key(account_id: str, started: datetime, mode: Mode) -> str:
+    """Once per episode: the account and when its churn-risk signal started holding."""
+    stamp = started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"churn:{account_id}:{stamp}" + (":draft" if mode == "draft" else "")
 
 
 def churn_plays(
@@ -46,15 +50,20 @@ def churn_plays(
     now: datetime,
     *,
     crm: str,
+    started: Mapping[str, datetime],
     known_plays: Collection[str] = (),
 ) -> list[Play]:
-    """One save play per account at churn risk whose episode has no play of this mode yet."""
+    """One save play per account at churn risk whose episode has no play of this mode yet.
+
+    ``started``: account → when its churn-risk signal started holding (`Store.signal_starts`);
+    an account missing there starts its episode ``now``.
+    """
     if config.mode == "off":
         return []
     draft = config.mode == "draft"
     plays = []
     for account_id, risk in sorted(risks.items()):
-        key = play_key(risk, config.mode)
+        key = play_key(account_id, started.get(account_id, now), config.mode)
         if key in known_plays or account_id not in directory.accounts:
             continue
         owner = directory.owner_of(account_id)

@@ -65,7 +65,7 @@ class Notice:
 
     def task_body(self) -> str:
         """The CRM task's plain text (the CRM connector escapes it for its own format)."""
-        body = [self.title, ""] + [f"{label}: {shorten(value, NAME_LIMIT)}" for label, value in self.facts]
+        body = [shorten(self.title, LINE_LIMIT), ""] + [f"{label}: {shorten(value, NAME_LIMIT)}" for label, value in self.facts]
         if self.lines:
             body += ["", *(f"- {shorten(line, LINE_LIMIT)}" for line in self.lines)]
         return shorten("\n".join(body), TASK_BODY_LIMIT, one_line=False)

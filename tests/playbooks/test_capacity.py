@@ -17,6 +17,8 @@ from scoring.signals import Champion, ChurnRisk, Reemergence
 
 from ._plays import NOW, keys, person
 
+STARTED = datetime(2026, 10, 22, 6, 30, tzinfo=UTC)
+
 DIRECTORY = Directory(accounts={
     "a1": CrmAccount("a1", "One", owner_id="7", value=1000), "a2": CrmAccount("a2", "Two", owner_id="7", value=3000),
     "a3": CrmAccount("a3", "Three", owner_id="7", value=2000), "a4": CrmAccount("a4", "Four", owner_id="8", value=10),
@@ -30,7 +32,8 @@ def all_plays(mode: str = "live"):
     risks = {a: ChurnRisk(a, 30.0, 90.0, PEAK, 60.0, 40.0) for a in ("a2", "a4")}
     back = {"p2": Reemergence("p2", PEAK - timedelta(days=70), PEAK, 70.0)}
     people = {"p1": person(), "p2": person("p2", account_id="a3", score=50.0)}
-    return (churn_plays(risks, DIRECTORY, ChurnPlaybookConfig(mode=mode), NOW, crm="hubspot")
+    return (churn_plays(risks, DIRECTORY, ChurnPlaybookConfig(mode=mode), NOW, crm="hubspot",
+                        started={a: STARTED for a in risks})
             + reemergence_plays(back, people, {"a3": "intent"}, DIRECTORY, ReemergencePlaybookConfig(mode=mode),
                                 NOW, crm="hubspot")
             + champion_plays({"p1": Champion("p1", 30, 61.0)}, people, DIRECTORY, ChampionPlaybookConfig(mode=mode),
@@ -39,8 +42,8 @@ def all_plays(mode: str = "live"):
 
 def test_plays_of_several_playbooks_share_the_owners_cap_highest_priority_first() -> None:
     plan = allot(all_plays(), {}, ScoringModel(capacity_per_owner_per_week=2))
-    assert keys(plan.actions) == ["churn:a2:2026-10-20:slack", "churn:a2:2026-10-20:task",
-                                  "churn:a4:2026-10-20:slack", "churn:a4:2026-10-20:task",
+    assert keys(plan.actions) == ["churn:a2:2026-10-22T06:30:00:slack", "churn:a2:2026-10-22T06:30:00:task",
+                                  "churn:a4:2026-10-22T06:30:00:slack", "churn:a4:2026-10-22T06:30:00:task",
                                   "reemerged:p2:2026-10-20:task"]
     assert [d.candidate.key for d in plan.deferred] == ["champion:p1"]
     assert plan.deferred[0].reason == ("owner 7 reached the capacity of 2 plays per week (0 earlier this week, "
@@ -49,7 +52,7 @@ def test_plays_of_several_playbooks_share_the_owners_cap_highest_priority_first(
 
 def test_plays_earlier_this_week_use_up_the_cap() -> None:
     plan = allot(all_plays(), {"7": 1}, ScoringModel(capacity_per_owner_per_week=2))
-    assert {a.play for a in plan.actions} == {"churn:a2:2026-10-20", "churn:a4:2026-10-20"}
+    assert {a.play for a in plan.actions} == {"churn:a2:2026-10-22T06:30:00", "churn:a4:2026-10-22T06:30:00"}
     assert [d.candidate.key for d in plan.deferred] == ["reemerged:p2:2026-10-20", "champion:p1"]
     assert all("(1 earlier this week" in d.reason for d in plan.deferred)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from playbooks.actions import (
     AddToDiscourseGroup,
     CreateCrmTask,
@@ -87,8 +85,6 @@ def test_a_nasty_name_never_reaches_slack_unescaped_but_the_task_is_plain_text()
     assert f"Account: {NASTY}" in task.body
 
 
-@pytest.mark.xfail(strict=True, reason="champion._live_actions fills {name} before {days}, so a name holding "
-                   "'{days}' is rewritten: the community's text is read as part of the template")
 def test_the_invitation_shows_the_name_as_written() -> None:
     message = next(a for a in actions(people={"p1": person(name="Ann {days}")}) if isinstance(a, SendDiscourseMessage))
     assert message.raw.startswith("Hi Ann {days},")

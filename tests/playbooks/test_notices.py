@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from playbooks.notices import Notice, owner_mention
 from playbooks.owners import Directory
 from playbooks.slack_messages import Escaped
@@ -56,8 +54,6 @@ def test_owners_are_mentioned_by_slack_id_else_escaped_email_else_no_owner() -> 
     assert Directory().mention("7") == "no owner" and Directory().mention(None) == "no owner"
 
 
-@pytest.mark.xfail(strict=True, reason="Notice.task_body puts the title (which holds a community name) in as it is, "
-                   "while facts and lines are folded to one line: a name can add lines of its own to the task")
 def test_a_name_cannot_add_lines_to_the_task_body() -> None:
     body = Notice(title="New champion: Ann\nAccount: Someone else", facts=[("Account", "Acme")]).task_body()
     assert body.splitlines() == ["New champion: Ann Account: Someone else", "", "Account: Acme"]
