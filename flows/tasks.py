@@ -14,13 +14,18 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from connectors.blocks import CommunitySlackCredentials, HubSpotCredentials, SalesforceCredentials
+from connectors.blocks import (
+    CommunitySlackCredentials,
+    HubSpotCredentials,
+    SalesforceCredentials,
+)
 from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpotCrm
 from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
 from connectors.store import LedgerEntry
 from flows.preflight import open_store
+from flows.pulls import HUBSPOT, SALESFORCE
 from flows.scoreboard import Scoreboard, read_scoreboard
 from playbooks.actions import Action, play_of
 from playbooks.briefs import build_briefs
@@ -34,8 +39,6 @@ from scoring.identity import reason_kind, resolve
 from scoring.model import ScoringModel
 from scoring.records import CrmAccount, CrmOwner, Member
 from scoring.signals import Signals, TierTransition
-
-from flows.pulls import HUBSPOT, SALESFORCE
 
 __all__ = ["execute_actions", "known_plays", "owner_mentions", "plays_by_playbook", "resolve_identities",
            "score_and_plan"]
@@ -125,9 +128,9 @@ def score_and_plan(
         record_plan(store, actions)
         store.save_tier_states("account", board.account_states.values())
         store.save_tier_states("member", board.member_states.values())
-        signal_rows = _signal_rows(signals, accounts, board.members)
-        started = store.start_signals((row["signal"], row["entity"]) for row in signal_rows)
-        for row in signal_rows:
+        rows = signal_rows(signals, accounts, board.members)
+        started = store.start_signals(((row["signal"], row["entity"]) for row in rows), now)
+        for row in rows:
             row["started"] = (row["signal"], row["entity"]) in started
 
     tiers = Counter(s.tier for s in board.account_states.values() if s.tier)
@@ -156,7 +159,7 @@ def score_and_plan(
         "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
         "intent_mode": intent.mode,
         "leaderboard": leaderboard,
-        "signals": signal_rows,
+        "signals": rows,
         "seasonal_factor": round(signals.seasonal.factor, 3),
     }
 
@@ -176,7 +179,7 @@ def _transition_row(move: TierTransition, accounts: dict[str, CrmAccount], owner
             "owner": owner.email if owner else None, "plan": account.plan if account else None}
 
 
-def _signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dict[str, Member]) -> list[dict[str, Any]]:
+def signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dict[str, Member]) -> list[dict[str, Any]]:
     """One row per flagged account or member, for the signals artifact and events."""
     def account_name(account_id: str) -> str:
         return accounts[account_id].name if account_id in accounts else account_id

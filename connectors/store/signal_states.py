@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, select, tuple_
 from .dml import insert_ignore
 from .tables import signal_state
 
-__all__ = ["SignalKey", "replace_active"]
+__all__ = ["SignalKey", "replace_active", "starts"]
 
 #: (signal, entity id), e.g. ("churn-risk", "acme").
 SignalKey = tuple[str, str]
@@ -34,3 +34,9 @@ def replace_active(connection: Connection, current: Iterable[SignalKey], now: da
                       [{"signal": s, "entity_id": e, "started_at": now} for s, e in sorted(started)],
                       conflict=["signal", "entity_id"])
     return started
+
+
+def starts(connection: Connection, signal: str) -> dict[str, datetime]:
+    """entity id → when ``signal`` started holding for it (for the signals holding now)."""
+    rows = connection.execute(select(signal_state).where(signal_state.c.signal == signal))
+    return {r.entity_id: r.started_at for r in rows}

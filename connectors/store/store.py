@@ -343,10 +343,15 @@ class Store:
         with self._read() as conn:
             return _locks.holder(conn, name, _now())
 
-    def start_signals(self, current: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Record the (signal, entity) pairs holding now; return those that just started."""
+    def start_signals(self, current: Iterable[tuple[str, str]], now: datetime | None = None) -> set[tuple[str, str]]:
+        """Record the (signal, entity) pairs holding at ``now`` (default: the clock); return those that just started."""
         with self._write() as conn:
-            return _signals.replace_active(conn, current, _now())
+            return _signals.replace_active(conn, current, now or _now())
+
+    def signal_starts(self, signal: str) -> dict[str, datetime]:
+        """entity → when ``signal`` started holding for it: what names a churn episode."""
+        with self._read() as conn:
+            return _signals.starts(conn, signal)
 
     def written_scores(self, crm: str) -> dict[str, AccountScoreUpdate]:
         """The score values write-back last put on each account of ``crm``."""

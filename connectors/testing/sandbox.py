@@ -34,7 +34,7 @@ __all__ = ["ALERT_CHANNELS", "CRMS", "PLAIN_BLOCK_NAMES", "PORT_OFFSETS", "SOURC
 
 SOURCES = ("discourse", "slack")
 CRMS = ("hubspot", "salesforce")
-ALERT_CHANNELS = ("community-alerts", "community-review")
+ALERT_CHANNELS = ("community-alerts", "community-review", "customer-success", "community-team")
 
 #: The block names prefect.yaml's deployments use (the SyncParameters defaults).
 PLAIN_BLOCK_NAMES = {
