@@ -23,6 +23,7 @@ class DemoResult:
     """The sync's summary, the emulators' counts and how long it took."""
 
     runs: list[dict[str, Any]]
+    daily: list[dict[str, Any]]
     slack_messages: int
     crm_tasks: int
     seconds: float
@@ -35,7 +36,11 @@ class DemoResult:
 
     @property
     def ok(self) -> bool:
-        return not any(run["actions"]["failed"] for run in self.runs)
+        return not any(run["actions"]["failed"] for run in self.runs + self.daily)
+
+    def plays(self, run: int = 0) -> dict[str, int]:
+        """Plays per playbook of one run (the sync's immediate plays and the daily ones)."""
+        return {**self.runs[run]["scored"]["plays"], **self.daily[run]["planned"]["plays"]}
 
 
 def run_demo(
@@ -50,8 +55,9 @@ def run_demo(
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     from connectors.testing import generate_community
     from connectors.testing.sandbox import sandbox
-    from flows.community_sync import community_sync
     from connectors.config_blocks import StateDatabase
+    from flows.community_sync import community_sync
+    from flows.daily_signals import daily_signals
 
     started = time.monotonic()
     now = datetime.now(timezone.utc)
@@ -61,11 +67,20 @@ def run_demo(
     community = generate_community(members=members, companies=companies, activities=activities, seed=seed, now=now)
     with sandbox(community, sources=sources, crm=crm, slack_messages=slack_messages, now=now) as box:
         StateDatabase(url=f"sqlite:///{database}").save("demo-db", overwrite=True)
-        params = dict(database_block="demo-db", crm=crm, intent_mode="live", discourse_requests_per_minute=0,
-                      slack_pacing="unpaced", **box.blocks)
-        summaries = [community_sync(**params, now=now) for _ in range(max(runs, 1))]
+        settings = box.playbook_settings()
+        blocks = {"database_block": "demo-db", "crm": crm, **box.blocks}
+        sync = dict(blocks, intent_mode="live", nurture_mode="live", reemergence_mode="live",
+                    discourse_requests_per_minute=0, slack_pacing="unpaced",
+                    **{k: v for k, v in settings.items() if k.startswith("nurture_")})
+        daily = dict({k: v for k, v in blocks.items() if k != "slack_source_block"}, champion_mode="live",
+                     churn_mode="live", newsletter_mode="live", writeback_mode="live", sla_mode="live",
+                     **{k: v for k, v in settings.items() if not k.startswith("nurture_")})
+        summaries, dailies = [], []
+        for _ in range(max(runs, 1)):
+            summaries.append(community_sync(**sync, now=now))
+            dailies.append(daily_signals(**daily, now=now))
         messages, tasks = len(box.alert_messages()), len(box.crm_tasks())
-    return DemoResult(summaries, messages, tasks, time.monotonic() - started, database)
+    return DemoResult(summaries, dailies, messages, tasks, time.monotonic() - started, database)
 
 
 def format_summary(result: DemoResult) -> str:
@@ -89,7 +104,14 @@ def format_summary(result: DemoResult) -> str:
     lines += ["", "Top accounts:", f"  {'#':>3}  {'account':<32}{'tier':<15}{'score':>7}  members"]
     lines += [f"  {r['rank']:>3}  {r['account'][:31]:<32}{r['tier']:<15}{r['score']:>7.1f}  {r['members']}"
               for r in scored["leaderboard"][:10]]
-    done, failed = s["actions"]["done"], s["actions"]["failed"]
+    lines += ["", "Plays per playbook (live):"]
+    lines += [f"  {name:<14}{n:>5}" for name, n in sorted(result.plays(0).items())] or ["  none"]
+    sla = result.daily[0]["planned"]["sla"]
+    writeback = result.daily[0]["writeback"]
+    lines += [f"Score write-back: {writeback['written']} accounts written; 48-hour SLA: {sla['checked']} tasks past "
+              f"48 hours checked"]
+    done = s["actions"]["done"] + result.daily[0]["actions"]["done"]
+    failed = s["actions"]["failed"] + result.daily[0]["actions"]["failed"]
     lines += ["", f"Actions: {len(done)} done, {len(failed)} failed "
               f"(Slack alerts posted: {result.slack_messages}, CRM tasks: {result.crm_tasks})"]
     lines += [f"  done    {key} -> {ext}" for key, ext in done[:10]]
@@ -98,7 +120,10 @@ def format_summary(result: DemoResult) -> str:
     lines += [f"  FAILED  {key}: {err}" for key, err in failed]
     for number, run in enumerate(result.runs[1:], start=2):
         new = sum(run[name]["new_activities"] for name in ("discourse", "slack") if name in run)
-        lines.append(f"Run {number}: {new} new activities, "
-                     f"{len(run['actions']['done'])} actions done, {len(run['actions']['failed'])} failed")
+        daily = result.daily[number - 1]
+        plays = sum(result.plays(number - 1).values())
+        done = len(run["actions"]["done"]) + len(daily["actions"]["done"])
+        failed = len(run["actions"]["failed"]) + len(daily["actions"]["failed"])
+        lines.append(f"Run {number}: {new} new activities, {plays} new plays, {done} actions done, {failed} failed")
     lines += ["", f"State database: {result.database}", f"Finished in {result.seconds:.1f} s"]
     return "\n".join(lines)

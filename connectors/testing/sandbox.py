@@ -82,6 +82,28 @@ class Sandbox:
         """Every alert posted, live and draft."""
         return [m for channel in ALERT_CHANNELS for m in self.alerts.messages(channel)]
 
+    def playbook_settings(self) -> dict[str, str]:
+        """The seeded lists, campaigns, sequence, sender and forum group, as flow parameters.
+
+        Keys starting ``nurture_`` are `community_sync` parameters; the others `daily_signals`'.
+        """
+        settings: dict[str, str] = {}
+        hubspot, salesforce = self.crms.get("hubspot"), self.crms.get("salesforce")
+        if isinstance(hubspot, HubSpotEmulator):
+            sender = self.community.owners[0]
+            settings |= {"nurture_hubspot_list_id": hubspot.nurture_list_id,
+                         "nurture_hubspot_sequence_id": hubspot.nurture_sequence_id,
+                         "nurture_hubspot_sender_email": sender.email,
+                         "nurture_hubspot_sender_user_id": str(sender.user_id),
+                         "newsletter_hubspot_list_id": hubspot.newsletter_list_id}
+        if isinstance(salesforce, SalesforceEmulator):
+            settings |= {"nurture_salesforce_campaign_id": salesforce.nurture_campaign_id,
+                         "newsletter_salesforce_campaign_id": salesforce.newsletter_campaign_id}
+        if self.forum is not None:
+            settings |= {"champion_discourse_group": "champions",
+                         "champion_message_title": "An invitation to our champions programme"}
+        return settings
+
     def crm_tasks(self) -> list[dict[str, Any]]:
         """Tasks created in the CRM emulator."""
         if isinstance(self.crm, HubSpotEmulator):
