@@ -33,8 +33,17 @@ def publish_sync_report(summary: dict[str, Any]) -> None:
     if scored.get("signals"):
         create_table_artifact(scored["signals"], key="community-signals",
                               description="Churn risks, fast-rising accounts, champions and re-emerged members")
+    modes = summary.get("modes") or {}
+    if modes:
+        lines += ["", "| playbook | mode | plays planned |", "|---|---|---:|"]
+        lines += [f"| {name} | {mode} | {scored.get('plays', {}).get(name, 0)} |"
+                  for name, mode in modes.items()]
     actions = summary["actions"]
     lines += ["", f"Actions: {len(actions['done'])} done, {len(actions['failed'])} failed."]
+    if scored.get("deferred"):
+        lines += ["", f"## Deferred by the weekly capacity ({len(scored['deferred'])})", "",
+                  "| play | reason |", "|---|---|"]
+        lines += [f"| {d['play']} | {d['reason']} |" for d in scored["deferred"][:200]]
     create_markdown_artifact("\n".join(lines), key="community-sync-summary",
                              description="Tier distribution and what the sync did")
     if actions["rows"]:

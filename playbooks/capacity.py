@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["OWNER_FACING", "Play", "PlayPlan", "allot", "plays_this_week"]
 
 #: Playbooks whose plays land on an owner's desk (the first part of their play keys).
-OWNER_FACING = frozenset({"intent", "churn", "reemerged", "champion"})
+OWNER_FACING = frozenset({"intent", "churn", "reemergence", "champion"})
 
 
 @dataclass(frozen=True)

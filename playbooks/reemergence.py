@@ -38,7 +38,7 @@ class ReemergencePlaybookConfig(BaseModel):
 
 
 def play_key(returned: Reemergence, person: str, mode: Mode) -> str:
-    return f"reemerged:{person}:{returned.returned_at.date().isoformat()}" + (":draft" if mode == "draft" else "")
+    return f"reemergence:{person}:{returned.returned_at.date().isoformat()}" + (":draft" if mode == "draft" else "")
 
 
 def reemergence_plays(

@@ -40,17 +40,17 @@ def test_nurture_and_reemergence_live_reach_the_crm_once(deployment_of: Deployme
     params = {**d.params, "nurture_mode": "live", "reemergence_mode": "live", **nurture_settings(d)}
     first = community_sync(**params, now=NOW)
     plays = first["scored"]["plays"]
-    assert plays.get("nurture", 0) > 0 and plays.get("reemerged", 0) > 0 and first["actions"]["failed"] == []
+    assert plays.get("nurture", 0) > 0 and plays.get("reemergence", 0) > 0 and first["actions"]["failed"] == []
     assert len(nurtured(d)) == plays["nurture"]
     if isinstance(d.box.crm, HubSpotEmulator):
         assert len(d.box.crm.enrollments()) == plays["nurture"]
     notes = [t for t in d.box.crm_tasks() if "Back in the community" in str(t)]
-    assert len(notes) == plays["reemerged"]
+    assert len(notes) == plays["reemergence"]
 
     again = community_sync(**params, now=NOW)
     assert again["scored"]["planned"] == [] and again["actions"]["done"] == []
     assert len(nurtured(d)) == plays["nurture"]
-    assert len([t for t in d.box.crm_tasks() if "Back in the community" in str(t)]) == plays["reemerged"]
+    assert len([t for t in d.box.crm_tasks() if "Back in the community" in str(t)]) == plays["reemergence"]
 
 
 def test_drafts_touch_no_crm_list_and_live_still_plays(deployment_of: Deployment) -> None:

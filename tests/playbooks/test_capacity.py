@@ -44,7 +44,7 @@ def test_plays_of_several_playbooks_share_the_owners_cap_highest_priority_first(
     plan = allot(all_plays(), {}, ScoringModel(capacity_per_owner_per_week=2))
     assert keys(plan.actions) == ["churn:a2:2026-10-22T06:30:00:slack", "churn:a2:2026-10-22T06:30:00:task",
                                   "churn:a4:2026-10-22T06:30:00:slack", "churn:a4:2026-10-22T06:30:00:task",
-                                  "reemerged:p2:2026-10-20:task"]
+                                  "reemergence:p2:2026-10-20:task"]
     assert [d.candidate.key for d in plan.deferred] == ["champion:p1"]
     assert plan.deferred[0].reason == ("owner 7 reached the capacity of 2 plays per week (0 earlier this week, "
                                        "2 of higher priority now); priority 80000")
@@ -53,7 +53,7 @@ def test_plays_of_several_playbooks_share_the_owners_cap_highest_priority_first(
 def test_plays_earlier_this_week_use_up_the_cap() -> None:
     plan = allot(all_plays(), {"7": 1}, ScoringModel(capacity_per_owner_per_week=2))
     assert {a.play for a in plan.actions} == {"churn:a2:2026-10-22T06:30:00", "churn:a4:2026-10-22T06:30:00"}
-    assert [d.candidate.key for d in plan.deferred] == ["reemerged:p2:2026-10-20", "champion:p1"]
+    assert [d.candidate.key for d in plan.deferred] == ["reemergence:p2:2026-10-20", "champion:p1"]
     assert all("(1 earlier this week" in d.reason for d in plan.deferred)
 
 

@@ -24,20 +24,20 @@ def actions(config=LIVE, tier="consideration", people=None, returns=RETURNS, dir
 
 def test_live_is_one_low_priority_task_for_the_owner() -> None:
     planned = actions()
-    assert keys(planned) == ["reemerged:p1:2026-10-30:task"]
+    assert keys(planned) == ["reemergence:p1:2026-10-30:task"]
     task = planned[0]
     assert isinstance(task, CreateCrmTask)
     assert (task.account_id, task.owner_id, task.task_priority, task.mode) == ("a1", "7", "LOW", "live")
     assert task.due_at == NOW + timedelta(hours=72) and task.subject == "Back in the community: Ann"
     assert "Silent for: 75 days" in task.body and "Tier: consideration" in task.body
-    assert task.priority == 80.0 * 1000.0 and plays(planned) == {"reemerged:p1:2026-10-30"} and round_trips(planned)
+    assert task.priority == 80.0 * 1000.0 and plays(planned) == {"reemergence:p1:2026-10-30"} and round_trips(planned)
 
 
 def test_off_plans_nothing_and_draft_only_tells_the_review_channel() -> None:
     assert actions(ReemergencePlaybookConfig(mode="off")) == []
     drafts = actions(ReemergencePlaybookConfig(mode="draft"))
     assert len(drafts) == 1 and isinstance(drafts[0], SendSlackAlert)
-    assert (drafts[0].key, drafts[0].channel, drafts[0].mode) == ("reemerged:p1:2026-10-30:draft:slack",
+    assert (drafts[0].key, drafts[0].channel, drafts[0].mode) == ("reemergence:p1:2026-10-30:draft:slack",
                                                                   "community-review", "draft")
     assert drafts[0].text.startswith("[DRAFT]") and round_trips(drafts)
 
@@ -56,7 +56,7 @@ def test_once_per_return_and_a_draft_does_not_use_up_the_live_play() -> None:
     assert len(live) == 1 and actions(known_plays=plays(drafts) | plays(live)) == []
     later = BACK + timedelta(days=70)
     again = {"p1": Reemergence("p1", BACK, later, 70.0)}
-    assert keys(actions(returns=again, known_plays=plays(live))) == ["reemerged:p1:2027-01-08:task"]
+    assert keys(actions(returns=again, known_plays=plays(live))) == ["reemergence:p1:2027-01-08:task"]
 
 
 def test_a_nasty_name_never_reaches_slack_unescaped() -> None:
