@@ -10,6 +10,7 @@ from prefect.states import Completed, State
 from pydantic import Field
 
 from connectors.blocks import CommunitySlackCredentials
+from flows.lease import held_lease, run_owner
 from flows.params import (
     CrmName,
     IntentMode,
@@ -19,7 +20,6 @@ from flows.params import (
     mode_banner,
     require_settings,
 )
-from flows.lease import held_lease, run_owner
 from flows.preflight import ends_cleanly, preflight
 from flows.pull_plan import PullPlan
 from flows.report import emit_tier_events, publish_sync_report
