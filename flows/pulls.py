@@ -182,7 +182,7 @@ def pull_slack(
 @task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
       retry_condition_fn=retry_transient)
 def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
-    """Owners, companies and contacts into the CRM cache."""
+    """Owners, companies, contacts and won deals into the CRM cache (deals: attribution's upgrades)."""
     crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
     counts = Counter[str]()
     with open_store(database_block) as store:
@@ -192,6 +192,8 @@ def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
             counts["accounts"] += store.upsert_accounts(HUBSPOT, accounts)
         for contacts in crm.contact_pages():
             counts["contacts"] += store.upsert_contacts(HUBSPOT, contacts)
+        for deals in crm.closed_won_deals():
+            counts["won_deals"] += store.upsert_opportunities(HUBSPOT, deals)
     get_run_logger().info("HubSpot: %s", dict(counts))
     return dict(counts)
 
