@@ -20,7 +20,13 @@ from pydantic import Field
 from connectors.store import LedgerEntry
 from flows.params import CrmName
 from flows.preflight import ends_cleanly, open_store, preflight
-from scoring.attribution import Calibration, IntentAlert, Upgrade, attribute_upgrades, calibrate
+from scoring.attribution import (
+    Calibration,
+    IntentAlert,
+    Upgrade,
+    attribute_upgrades,
+    calibrate,
+)
 from scoring.model import ScoringModel
 from scoring.records import TIERS, CrmOpportunity
 
@@ -76,10 +82,16 @@ def report_markdown(c: Calibration, influenced: list[dict[str, Any]], model: Sco
     lines = [f"# Calibration of model `{model.version}`", "",
              f"As of {now.date().isoformat()}, {crm}, attribution window {c.window_days:g} days.", "",
              "| metric | value |", "|---|---:|",
-             f"| Intent alerts sent | {c.alerts} ({c.matured_alerts} older than the window, {c.pending_alerts} younger) |",
-             f"| False-positive rate | {_rate(c.false_positive_rate)} ({c.false_positives} of {c.matured_alerts}) |",
-             f"| Upgrades | {c.upgrades} |",
-             f"| Recall (upgrades after an alert) | {_rate(c.recall)} ({c.influenced_upgrades} of {c.upgrades}) |",
+             (f"| Intent alerts sent | {c.alerts} to {c.alerted_accounts} accounts ({c.judged_accounts} first "
+              f"alerted before the window, {c.pending_accounts} since) |"),
+             (f"| False-positive rate (accounts) | {_rate(c.false_positive_rate)} ({c.false_positive_accounts} "
+              f"of {c.judged_accounts}) |"),
+             (f"| Upgrades | {c.upgrades} by {c.upgraded_accounts} accounts ({c.influenced_upgrades} within the "
+              "window after an alert) |"),
+             (f"| Recall (accounts alerted before an upgrade) | {_rate(c.recall)} ({c.recalled_accounts} of "
+              f"{c.upgraded_accounts}) |"),
+             (f"| False-negative rate (accounts never alerted before upgrading) | {_rate(c.false_negative_rate)} "
+              f"({c.missed_accounts} of {c.upgraded_accounts}) |"),
              f"| Community-influenced revenue | {c.influenced_revenue:,.0f} |",
              f"| Median signal-to-alert | {lag} |", "",
              "| tier | accounts | share | floor |", "|---|---:|---:|---:|"]
@@ -123,7 +135,9 @@ def calibration_report(
     logger.info("Calibration: %d alerts, %d upgrades, false-positive rate %s, recall %s, %d recommendations",
                 result.alerts, result.upgrades, _rate(result.false_positive_rate), _rate(result.recall),
                 len(result.recommendations))
-    return {"alerts": result.alerts, "upgrades": result.upgrades, "false_positive_rate": result.false_positive_rate,
-            "recall": result.recall, "influenced_upgrades": result.influenced_upgrades,
+    return {"alerts": result.alerts, "upgrades": result.upgrades, "alerted_accounts": result.alerted_accounts,
+            "upgraded_accounts": result.upgraded_accounts, "false_positive_rate": result.false_positive_rate,
+            "recall": result.recall, "false_negative_rate": result.false_negative_rate,
+            "influenced_upgrades": result.influenced_upgrades,
             "influenced_revenue": result.influenced_revenue, "tiers": dict(result.tiers.counts),
             "recommendations": list(result.recommendations)}

@@ -48,9 +48,11 @@ def test_an_upgrade_after_an_alert_counts_as_influenced_and_drafts_do_not_count(
     state = calibration_report(database_block=d.params["database_block"], now=now, return_state=True)
 
     result = state.result()
-    seeded = sum(1 for deal in d.crm.deals if deal.stage == "closedwon" and deal.company_id)
-    assert result["alerts"] == len(alerts) and result["upgrades"] == seeded + 1
+    seeded = [deal.company_id for deal in d.crm.deals if deal.stage == "closedwon" and deal.company_id]
+    assert result["alerts"] == len(alerts) and result["upgrades"] == len(seeded) + 1
     assert result["influenced_upgrades"] == 1 and result["influenced_revenue"] == 12_000
-    assert result["recall"] == 1 / (seeded + 1)  # the seeded deals closed before any alert
+    upgraded = set(seeded) | {account}
+    assert result["upgraded_accounts"] == len(upgraded)
+    assert result["recall"] == 1 / len(upgraded)  # per account; the seeded deals closed before any alert
     text = artifact(state, ARTIFACT_KEY)
     assert "## Community-influenced upgrades" in text and name in text
