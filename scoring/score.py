@@ -40,7 +40,11 @@ from scoring.model import ScoringModel, StepMultiplier
 from scoring.records import ACTIVITY_TYPES, Activity
 from scoring.sums import BLOCK, group_sums
 
-__all__ = ["decayed_points", "score_accounts", "score_members", "step_multiplier"]
+__all__ = ["REACTION_TYPES", "decayed_points", "score_accounts", "score_members", "step_multiplier"]
+
+#: Activity types that are reactions (likes): they earn points but do not make a member
+#: *active* (breadth), nor end a silence or count as a return (re-emergence).
+REACTION_TYPES: frozenset[str] = frozenset({"reaction"})
 
 
 def decayed_points(points: float, age_days: float, half_life_days: float) -> float:

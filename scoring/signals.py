@@ -25,6 +25,7 @@ from scoring.history import ScoreHistory, score_history
 from scoring.model import ScoringModel
 from scoring.moments import require_all_aware, require_aware
 from scoring.records import TIERS, Activity, TierState
+from scoring.score import REACTION_TYPES
 
 __all__ = [
     "DEFAULT_FREE_PLANS",
@@ -156,26 +157,45 @@ class Reemergence:
 
 
 def reemerged(
-    activities: Iterable[Activity], model: ScoringModel, now: datetime
+    activities: Iterable[Activity],
+    model: ScoringModel,
+    now: datetime,
+    *,
+    known_since: Mapping[str, datetime] | None = None,
 ) -> dict[str, Reemergence]:
     """Members whose return after ``reemergence_gap_days``+ of silence is recent.
 
-    Flags a member whose most recent return - an activity preceded by a silence of at least
-    ``model.reemergence_gap_days`` - happened within the last ``model.recency_days``. Further
-    activity after the return keeps the flag (a returning member rarely posts only once).
-    The first activity ever is not a return. Why: this cohort converted best of all (22%).
+    A *return* is a non-reaction activity (a post, an answer, a webinar, ...; see
+    `scoring.score.REACTION_TYPES`) whose previous non-reaction activity lies at least
+    ``model.reemergence_gap_days`` before it. A like neither is a return nor ends the silence.
+    A member's first non-reaction activity is a return too when the member was known that
+    long before it: a lurker. Known since = the earlier of ``known_since[member]`` (e.g. when
+    the account was created on the forum) and the member's first activity of any type.
+    Flags a member whose most recent return happened within the last ``model.recency_days``;
+    further activity after the return keeps the flag (a returning member rarely posts only
+    once). Why: this cohort converted best of all (22%).
     """
     require_aware(now, "now")
+    known = dict(known_since or {})
+    require_all_aware(known.values(), "a known_since time")
+    first_seen: dict[str, datetime] = {}
     times: dict[str, list[datetime]] = defaultdict(list)
     for activity in activities:
-        if require_aware(activity.occurred_at, f"occurred_at of activity {activity.source_event_id!r}") <= now:
-            times[activity.member_key].append(activity.occurred_at)
+        at = require_aware(activity.occurred_at, f"occurred_at of activity {activity.source_event_id!r}")
+        if at > now:
+            continue
+        member = activity.member_key
+        if member not in first_seen or at < first_seen[member]:
+            first_seen[member] = at
+        if activity.type not in REACTION_TYPES:
+            times[member].append(at)
     gap = timedelta(days=model.reemergence_gap_days)
     since = now - timedelta(days=model.recency_days)
     found: dict[str, Reemergence] = {}
     for member, stamps in times.items():
         stamps.sort()
-        for before, after in zip(reversed(stamps[:-1]), reversed(stamps[1:])):
+        start = min(first_seen[member], known.get(member, first_seen[member]))
+        for before, after in zip(reversed([start, *stamps[:-1]]), reversed(stamps)):
             if after < since:
                 break
             if after - before >= gap:
@@ -389,8 +409,13 @@ def detect_signals(
     now: datetime,
     *,
     history_start: datetime | None = None,
+    known_since: Mapping[str, datetime] | None = None,
 ) -> Signals:
-    """Every signal of PRODUCT.md for all members and accounts, scoring once per evaluated day."""
+    """Every signal of PRODUCT.md for all members and accounts, scoring once per evaluated day.
+
+    ``known_since`` (member key → when the member was first known, e.g. joined the forum)
+    lets a lurker's first post count as a return; see `reemerged`.
+    """
     items = list(activities)
     history = score_history(items, account_of, model, now)
     seasonal = seasonal_factor(items, model, now, history_start=history_start)
@@ -403,6 +428,6 @@ def detect_signals(
         member_velocity=velocities(history.members[0.0], history.members[window], model, seasonal.factor),
         churn_risks=churn_risks(history, model, seasonal.factor),
         champions=champions(history, model),
-        reemerged=reemerged(items, model, now),
+        reemerged=reemerged(items, model, now, known_since=known_since),
         history=history,
     )
