@@ -13,17 +13,26 @@ function takes plain data and ``now`` and returns new values.
 from scoring.attribution import (
     Attribution,
     Calibration,
+    Dormancy,
     IntentAlert,
     TierDistribution,
     Upgrade,
     attribute_upgrades,
     calibrate,
+    dormant_members,
     tier_distribution,
 )
 from scoring.classify import ClassificationRules, classify, to_activity
 from scoring.errors import ScoringError
 from scoring.frame import ActivityFrame
 from scoring.history import ScoreHistory, score_history
+from scoring.holdouts import (
+    HoldoutConfig,
+    Lift,
+    assign_groups,
+    holdout_lift,
+    is_held_out,
+)
 from scoring.identity import link_people, reason_kind, resolve
 from scoring.model import ActivityWeight, ScoringModel
 from scoring.priority import Candidate, Deferred, apply_capacity, priority
@@ -79,7 +88,10 @@ __all__ = [
     "CrmContact",
     "CrmOwner",
     "Deferred",
+    "Dormancy",
+    "HoldoutConfig",
     "IntentAlert",
+    "Lift",
     "Match",
     "Member",
     "ModelComparison",
@@ -98,6 +110,7 @@ __all__ = [
     "Velocity",
     "advance_tiers",
     "apply_capacity",
+    "assign_groups",
     "attribute_upgrades",
     "calibrate",
     "champions",
@@ -106,6 +119,9 @@ __all__ = [
     "compare_models",
     "decayed_points",
     "detect_signals",
+    "dormant_members",
+    "holdout_lift",
+    "is_held_out",
     "last_activity",
     "link_people",
     "priority",

@@ -16,7 +16,8 @@ four episodes is one alerted account, an account that upgraded twice one upgrade
   rate`` is the share alerted only earlier than the window before the upgrade;
 - tier distribution (counts and shares of awareness/consideration/intent; target 50/30/20);
 - median signal-to-alert time over alerts that carry ``first_signal_at``;
-- influenced upgrades and revenue: each upgrade with an alert within the window before it;
+- influenced upgrades and revenue: each upgrade with an alert within the window before it
+  (an amount that is not a finite number - a CRM's "NaN" - adds nothing to the revenue);
 - dormant members below the forgetting floor (`dormant_members`): members with no activity
   in 90 days should have fallen below 25 points.
 
@@ -262,7 +263,7 @@ def calibrate(
         missed_accounts=len(missed),
         false_negative_rate=len(missed) / len(upgrade_times) if upgrade_times else None,
         influenced_upgrades=len(influenced),
-        influenced_revenue=math.fsum(a.upgrade.amount for a in influenced),
+        influenced_revenue=_revenue(a.upgrade.amount for a in influenced),
         median_signal_to_alert=statistics.median(lags) if lags else None,
         tiers=distribution,
         dormancy=dormancy,
@@ -270,6 +271,15 @@ def calibrate(
     advice = _recommend(metrics, model, max_false_positive_rate, min_recall, target_shape, shape_tolerance,
                         min_dormant_share_below)
     return Calibration(**metrics, recommendations=tuple(advice))  # type: ignore[arg-type]
+
+
+def _revenue(amounts: Iterable[float]) -> float:
+    """Exact sum (so order never matters) of the finite amounts; inf if it overflows."""
+    finite = [a for a in amounts if math.isfinite(a)]
+    try:
+        return math.fsum(finite)
+    except OverflowError:
+        return math.copysign(math.inf, sum(math.copysign(1, a) for a in finite if abs(a) > 1e300) or 1)
 
 
 def _upgrade_order(upgrade: Upgrade) -> tuple[datetime, str, str, float]:
