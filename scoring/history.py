@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scoring.errors import ScoringError
+from scoring.frame import ActivityFrame
 from scoring.model import ScoringModel
 from scoring.moments import require_aware
 from scoring.records import Activity
-from scoring.score import score_accounts, score_members
-
-from scoring.frame import ActivityFrame
+from scoring.score import active_members, score_accounts, score_members
 
 __all__ = ["ScoreHistory", "score_history", "signal_days"]
 
@@ -67,7 +66,8 @@ def score_history(
 ) -> ScoreHistory:
     """Score every member and account at each of ``days_ago`` (default: `signal_days`).
 
-    One ``score_members`` call per moment, over the activities that had happened by then.
+    One ``score_members`` call per moment, over the activities that had happened by then;
+    with the breadth multiplier on, the members active at that moment (`active_members`).
     """
     require_aware(now, "now")
     ordered = list(activities)
@@ -89,6 +89,7 @@ def score_history(
         moment = now - timedelta(days=day)
         # Activities after ``moment`` score nothing; members who had not acted yet are left out.
         scored = {k: v for k, v in score_members(frame, model, moment).items() if first_at[k] <= moment}
+        active = active_members(frame, model, moment) if model.breadth.enabled else None
         members[float(day)] = scored
-        accounts[float(day)] = score_accounts(scored, account_of, model)
+        accounts[float(day)] = score_accounts(scored, account_of, model, active=active)
     return ScoreHistory(now, members, accounts)

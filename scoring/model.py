@@ -163,8 +163,15 @@ class BreadthMultiplier(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = Field(default=False, description="Apply the multiplier.")
-    min_active_members: int = Field(default=3, ge=2, le=MAX_MEMBERS, description="Members with a score >= 1 needed.")
+    min_active_members: int = Field(
+        default=3, ge=2, le=MAX_MEMBERS,
+        description="Active members needed: members with a non-reaction activity within active_window_days.",
+    )
     multiplier: float = Field(default=1.25, ge=1, le=MAX_FACTOR, description="Account score multiplier when reached.")
+    active_window_days: float = Field(
+        default=90, gt=0, le=MAX_DAYS,
+        description="A member is active with a non-reaction activity (not just likes) this recently.",
+    )
 
     @field_validator("multiplier", mode="wrap")
     @classmethod
@@ -172,6 +179,12 @@ class BreadthMultiplier(BaseModel):
         return _within(value, handler, 1, f"breadth multiplier must be a finite number >= 1 and <= "
                        f"{MAX_FACTOR:g}, got {value!r}; use 1 for no boost (or set enabled: false)",
                        maximum=MAX_FACTOR)
+
+    @field_validator("active_window_days", mode="wrap")
+    @classmethod
+    def _sane_active_window(cls, value: object, handler: ValidatorFunctionWrapHandler) -> float:
+        return _within(value, handler, 0, _range_message("breadth active_window_days", value, 0, MAX_DAYS, True,
+                                                         "days", "e.g. 90"), maximum=MAX_DAYS, above=True)
 
     @field_validator("min_active_members", mode="wrap")
     @classmethod

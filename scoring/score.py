@@ -19,7 +19,9 @@ Semantics (``now`` is always a parameter; times are compared as POSIX seconds):
 - Every member with at least one activity in the input is scored (possibly 0.0), except the
   keys in ``exclude`` (team members, bots).
 - Account score = sum of its members' scores; with ``model.breadth.enabled`` and at least
-  ``min_active_members`` members scoring >= 1, it is multiplied by ``breadth.multiplier``.
+  ``min_active_members`` *active* members (a non-reaction activity within
+  ``breadth.active_window_days``, see `active_members`), it is multiplied by
+  ``breadth.multiplier``.
 - Reproducible: the same activities in any order give the same scores bit for bit (sums are
   exact fixed-point sums, :mod:`scoring.sums`; account sums use ``math.fsum``).
 """
@@ -35,16 +37,18 @@ from itertools import compress
 import numpy as np
 
 from scoring.caps import DAY_SECONDS, beyond_daily_cap
+from scoring.errors import ScoringError
 from scoring.frame import ActivityFrame, timestamp
 from scoring.model import ScoringModel, StepMultiplier
 from scoring.records import ACTIVITY_TYPES, Activity
 from scoring.sums import BLOCK, group_sums
 
-__all__ = ["REACTION_TYPES", "decayed_points", "score_accounts", "score_members", "step_multiplier"]
+__all__ = ["REACTION_TYPES", "active_members", "decayed_points", "score_accounts", "score_members", "step_multiplier"]
 
 #: Activity types that are reactions (likes): they earn points but do not make a member
 #: *active* (breadth), nor end a silence or count as a return (re-emergence).
 REACTION_TYPES: frozenset[str] = frozenset({"reaction"})
+_IS_REACTION = np.array([t in REACTION_TYPES for t in ACTIVITY_TYPES], dtype=bool)
 
 
 def decayed_points(points: float, age_days: float, half_life_days: float) -> float:
@@ -143,23 +147,65 @@ def _step_scores(
     return raw * multiplier
 
 
+def active_members(
+    activities: Iterable[Activity] | ActivityFrame, model: ScoringModel, now: datetime
+) -> set[str]:
+    """Member keys with a non-reaction activity in the last ``model.breadth.active_window_days``.
+
+    The breadth multiplier counts these members: someone who only likes posts has a score but
+    is not engaging, so likes alone never make an account "broad". The window includes both
+    ends (``now - window <= occurred_at <= now``); activity after ``now`` does not count.
+    """
+    now_seconds = timestamp(now, "now")
+    frame = activities if isinstance(activities, ActivityFrame) else ActivityFrame.from_activities(activities)
+    mask = _active_rows(frame, now_seconds, model.breadth.active_window_days)
+    hit = np.zeros(len(frame.member_keys), dtype=bool)
+    hit[frame.member[mask]] = True
+    return set(compress(frame.member_keys, hit.tolist()))
+
+
+def _active_rows(frame: ActivityFrame, now_seconds: float, window_days: float) -> np.ndarray:
+    """Mask of the non-reaction activities with ``now - window_days <= occurred_at <= now``."""
+    seconds = frame.occurred_at
+    mask = seconds <= now_seconds
+    mask &= seconds >= now_seconds - window_days * DAY_SECONDS
+    mask &= ~_IS_REACTION[frame.type]
+    return mask
+
+
 def score_accounts(
-    members: Mapping[str, float], account_of: Mapping[str, str], model: ScoringModel
+    members: Mapping[str, float],
+    account_of: Mapping[str, str],
+    model: ScoringModel,
+    *,
+    active: Collection[str] | None = None,
 ) -> dict[str, float]:
     """Account score = sum of its members' scores, times the breadth multiplier if it applies.
 
-    Members without an account are left out.
+    Members without an account are left out. The breadth multiplier applies when at least
+    ``breadth.min_active_members`` of the account's scored members are in ``active`` (see
+    `active_members`: a non-reaction activity in the last 90 days, not a score from likes).
+    With breadth enabled, ``active`` is required - a ScoringError otherwise - because scores
+    alone cannot tell an engaged member from one who only reacts.
     """
+    breadth = model.breadth
+    if breadth.enabled and active is None:
+        raise ScoringError(
+            "the model's breadth multiplier is enabled, so score_accounts needs active=: the members with a "
+            "non-reaction activity in the window, e.g. active=active_members(activities, model, now)"
+        )
+    active_set = frozenset(active or ())
     parts: dict[str, list[float]] = defaultdict(list)
+    engaged: dict[str, int] = defaultdict(int)
     for member_key, score in members.items():
         account = account_of.get(member_key)
         if account is not None:
             parts[account].append(score)
-    breadth = model.breadth
+            engaged[account] += member_key in active_set
     scores: dict[str, float] = {}
     for account, values in parts.items():
         total = math.fsum(values)
-        if breadth.enabled and sum(1 for v in values if v >= 1) >= breadth.min_active_members:
+        if breadth.enabled and engaged[account] >= breadth.min_active_members:
             total *= breadth.multiplier
         scores[account] = total
     return scores

@@ -14,7 +14,7 @@ from datetime import datetime
 from scoring.attribution import TierDistribution, tier_distribution
 from scoring.model import ScoringModel
 from scoring.records import Activity, TierState
-from scoring.score import score_accounts, score_members
+from scoring.score import active_members, score_accounts, score_members
 from scoring.signals import advance_tiers, last_activity, recently_active
 
 __all__ = ["AccountComparison", "ModelComparison", "compare_models"]
@@ -95,7 +95,8 @@ def compare_models(
     latest = last_activity(items, account_of)
     outcomes = []
     for model in (published, draft):
-        scores = score_accounts(score_members(items, model, now), account_of, model)
+        active = active_members(items, model, now) if model.breadth.enabled else None
+        scores = score_accounts(score_members(items, model, now), account_of, model, active=active)
         states, moves = advance_tiers(scores, previous, model, now)
         recent = recently_active(latest, model, now)
         alerts = tuple(m.entity_id for m in moves if m.to_tier == "intent" and m.entity_id in recent)

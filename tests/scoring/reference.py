@@ -73,18 +73,19 @@ def reference_score_members(
 
 
 def reference_score_accounts(
-    members: Mapping[str, float], account_of: Mapping[str, str], model: ScoringModel
+    members: Mapping[str, float], account_of: Mapping[str, str], model: ScoringModel,
+    *, active: Collection[str] = (),
 ) -> dict[str, float]:
-    """score_accounts, the slow and obvious way."""
-    accounts: dict[str, list[float]] = defaultdict(list)
+    """score_accounts, the slow and obvious way; ``active``: members with a recent non-reaction activity."""
+    accounts: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for key, score in members.items():
         if key in account_of:
-            accounts[account_of[key]].append(score)
+            accounts[account_of[key]].append((key, score))
     result = {}
-    for account, scores in accounts.items():
-        total = math.fsum(scores)
-        active = len([s for s in scores if s >= 1])
-        if model.breadth.enabled and active >= model.breadth.min_active_members:
+    for account, pairs in accounts.items():
+        total = math.fsum(score for _, score in pairs)
+        engaged = len([key for key, _ in pairs if key in active])
+        if model.breadth.enabled and engaged >= model.breadth.min_active_members:
             total = total * model.breadth.multiplier
         result[account] = total
     return result

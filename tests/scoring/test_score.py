@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring import Activity, ScoringModel, score_accounts, score_members
 from scoring.errors import ScoringError
@@ -140,13 +141,14 @@ def test_naive_occurred_at_is_rejected_naming_the_activity() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scores", "expected"),
-    [({"a": 30.0, "b": 25.0, "c": 45.0}, 125.0),   # three active members: x1.25
-     ({"a": 30.0, "b": 25.0}, 55.0),               # two: no boost
-     ({"a": 30.0, "b": 25.0, "c": 0.5}, 55.5)],    # a member below 1 point is not active
+    ("active", "expected"),
+    [({"a", "b", "c"}, 125.0),   # three active members: x1.25
+     ({"a", "b"}, 100.0),        # two: no boost
+     (set(), 100.0)],            # scores from likes alone make nobody active (issue 10 item 6)
 )
-def test_breadth_multiplier(scores, expected) -> None:
+def test_breadth_multiplier(active, expected) -> None:
+    scores = {"a": 30.0, "b": 25.0, "c": 45.0}
     model = ScoringModel(breadth={"enabled": True, "min_active_members": 3, "multiplier": 1.25})
     account_of = dict.fromkeys(scores, "acme")
-    assert score_accounts(scores, account_of, model) == {"acme": pytest.approx(expected)}
+    assert score_accounts(scores, account_of, model, active=active) == {"acme": pytest.approx(expected)}
     assert score_accounts(scores, account_of, ScoringModel()) == {"acme": pytest.approx(sum(scores.values()))}
