@@ -231,6 +231,7 @@ _BOUNDS: dict[str, tuple[float, float, bool, str, str]] = {
     "recency_days": (0, MAX_DAYS, True, "days", "e.g. 14"),
     "velocity_window_days": (0, MAX_DAYS, True, "days", "e.g. 14"),
     "reemergence_gap_days": (0, MAX_DAYS, True, "days", "e.g. 60"),
+    "step_window_days": (0, MAX_DAYS, True, "days", "e.g. 180"),
     "churn_window_days": (0, MAX_DAYS, True, "days", "e.g. 30"),
     "champion_streak_days": (1, MAX_DAYS, False, "whole days", "e.g. 30"),
     "fast_rising_points": (0, MAX_SCORE, True, "points", "e.g. 30"),
@@ -259,6 +260,10 @@ class ScoringModel(BaseModel):
     )
     step_multipliers: tuple[StepMultiplier, ...] = Field(
         default=DEFAULT_STEPS, description="Steps of the step decay mode, by increasing max_days."
+    )
+    step_window_days: float = Field(
+        default=180, gt=0, le=MAX_DAYS,
+        description="step mode: only points earned this recently count, so dormant members fall below 25.",
     )
     hysteresis_points: float = Field(
         default=5, ge=0, le=MAX_SCORE, description="A downgrade needs the score this far below the tier's floor."

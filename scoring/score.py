@@ -13,9 +13,11 @@ Semantics (``now`` is always a parameter; times are compared as POSIX seconds):
   ``points * 0.5 ** (age_days / half_life_days)``, ``age_days = (now - occurred_at) / 86400 s``;
   a member's score is the sum of the contributions.
 - ``step`` mode: a member's score is the sum of the undecayed points of the counted
-  activities times one multiplier for the days since the member's last activity (any type,
-  capped or not, at or before ``now``): the first of ``model.step_multipliers`` whose
-  ``max_days`` is >= that age (``None`` = unbounded); no matching step gives 0.
+  activities of the last ``model.step_window_days`` (``now - window <= occurred_at``) times
+  one multiplier for the days since the member's last activity (any type, capped or not, at
+  or before ``now``): the first of ``model.step_multipliers`` whose ``max_days`` is >= that
+  age (``None`` = unbounded); no matching step gives 0. The window is what makes the mode
+  forget: without it a heavy member silent for months would keep 0.1 of a lifetime's points.
 - Every member with at least one activity in the input is scored (possibly 0.0), except the
   keys in ``exclude`` (team members, bots).
 - Account score = sum of its members' scores; with ``model.breadth.enabled`` and at least
@@ -84,7 +86,8 @@ def score_members(
     up_to_now = seconds <= now_seconds
     counted = up_to_now & ~beyond_daily_cap(member, kind, seconds, up_to_now, caps)
     if model.decay_mode == "step":
-        scores = _step_scores(frame, points, counted, up_to_now, now_seconds, model.step_multipliers)
+        in_window = counted & (seconds >= now_seconds - model.step_window_days * DAY_SECONDS)
+        scores = _step_scores(frame, points, in_window, up_to_now, now_seconds, model.step_multipliers)
     else:
         half_lives = np.array([model.weight(t).half_life_days for t in ACTIVITY_TYPES], dtype=np.float64)
         scores = _half_life_scores(frame, points, half_lives, counted, now_seconds)
@@ -127,7 +130,7 @@ def _step_scores(
     now_seconds: float,
     steps: tuple[StepMultiplier, ...],
 ) -> np.ndarray:
-    """Undecayed points per member times the step multiplier of the member's last activity."""
+    """Undecayed points of ``counted`` per member times the step multiplier of the member's last activity."""
     n_members, n_types = len(frame.member_keys), len(ACTIVITY_TYPES)
     pair = frame.member[counted].astype(np.int64) * n_types + frame.type[counted]
     counts = np.bincount(pair, minlength=n_members * n_types).reshape(n_members, n_types)

@@ -55,8 +55,8 @@ def reference_score_members(
         if model.decay_mode == "half_life":
             age_days = (now_seconds - _seconds(activity.occurred_at)) / DAY_SECONDS
             parts[activity.member_key].append(weight.points * 0.5 ** (age_days / weight.half_life_days))
-        else:
-            parts[activity.member_key].append(weight.points)
+        elif _seconds(activity.occurred_at) >= now_seconds - model.step_window_days * DAY_SECONDS:
+            parts[activity.member_key].append(weight.points)  # step mode: the window's points only
     if model.decay_mode == "step":
         last: dict[str, float] = {}
         for activity in activities:

@@ -83,11 +83,18 @@ def at(member: str, type_: str, moment: datetime, n: int = 0) -> Activity:
 @pytest.mark.parametrize(
     ("days_since_last", "multiplier"),
     [(0, 1.0), (7, 1.0), (7.5, 0.9), (14, 0.9), (15, 0.75), (30, 0.75), (45, 0.5), (60, 0.5),
-     (61, 0.25), (90, 0.25), (91, 0.1), (400, 0.1)],
+     (61, 0.25), (90, 0.25), (91, 0.1), (130, 0.1)],
 )
 def test_step_mode_multiplies_undecayed_points_by_time_since_last_activity(days_since_last, multiplier) -> None:
-    activities = [act("m", "answer", days_since_last + 100), act("m", "reply", days_since_last)]
+    activities = [act("m", "answer", days_since_last + 50), act("m", "reply", days_since_last)]
     assert score_members(activities, STEP, NOW) == {"m": pytest.approx((12 + 3) * multiplier)}
+
+
+def test_step_mode_counts_only_the_points_of_its_window() -> None:
+    """Points older than step_window_days (180) count nothing (issue 10 item 9: step mode forgets)."""
+    activities = [act("m", "answer", 400), act("m", "reply", 170)]
+    assert score_members(activities, STEP, NOW) == {"m": pytest.approx(3 * 0.1)}
+    assert score_members([act("m", "answer", 400)], STEP, NOW) == {"m": 0.0}
 
 
 def test_step_mode_last_activity_ignores_the_future_and_uses_the_model_steps() -> None:
