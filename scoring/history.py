@@ -14,26 +14,48 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
+from scoring.caps import DAY_SECONDS
 from scoring.errors import ScoringError
-from scoring.frame import ActivityFrame
+from scoring.frame import ActivityFrame, timestamp
 from scoring.model import ScoringModel
 from scoring.moments import require_aware
 from scoring.records import Activity
 from scoring.score import active_members, score_accounts, score_members
 
-__all__ = ["ScoreHistory", "score_history", "signal_days"]
+__all__ = ["Engagement", "ScoreHistory", "account_engagement", "score_history", "signal_days"]
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """An account's own activity rate, in member-days (a member active on a day counts once).
+
+    ``recent``: member-days in the churn window (the last ``churn_window_days`` before the
+    evaluation); ``usual``: member-days per window of that length over the
+    ``churn_baseline_days`` before it. Member-days, not activity counts, so a burst of ten
+    questions in one afternoon does not make the weeks after it look like a collapse.
+    """
+
+    recent: int
+    usual: float
 
 
 @dataclass(frozen=True, slots=True)
 class ScoreHistory:
-    """Scores keyed by days before ``evaluated_at`` (0 = then); an entity missing at a moment scores 0."""
+    """Scores keyed by days before ``evaluated_at`` (0 = then); an entity missing at a moment scores 0.
+
+    ``engagement``: each account's activity rate at ``evaluated_at`` (churn's disengagement
+    rule); an account missing there had no activity in the churn and baseline windows.
+    """
 
     evaluated_at: datetime
     members: Mapping[float, Mapping[str, float]]
     accounts: Mapping[float, Mapping[str, float]]
+    engagement: Mapping[str, Engagement] = field(default_factory=dict)
 
     @property
     def days_ago(self) -> tuple[float, ...]:
@@ -92,4 +114,35 @@ def score_history(
         active = active_members(frame, model, moment) if model.breadth.enabled else None
         members[float(day)] = scored
         accounts[float(day)] = score_accounts(scored, account_of, model, active=active)
-    return ScoreHistory(now, members, accounts)
+    return ScoreHistory(now, members, accounts, account_engagement(frame, account_of, model, now))
+
+
+def account_engagement(
+    frame: ActivityFrame, account_of: Mapping[str, str], model: ScoringModel, now: datetime
+) -> dict[str, Engagement]:
+    """Member-days (any activity type) per account in the churn window and, per window, in the baseline before it.
+
+    Days are counted back from ``now`` (day ``k`` holds ``now - (k+1) days < occurred_at <=
+    now - k days``, rounded down); the churn window is days ``k < churn_window_days``, the
+    baseline the ``churn_baseline_days`` after it. Activities after ``now`` do not count.
+    """
+    window, baseline = model.churn_window_days, model.churn_baseline_days
+    accounts = sorted(set(account_of.values()))
+    index = {a: i for i, a in enumerate(accounts)}
+    account_idx = np.fromiter((index[account_of[k]] if k in account_of else -1 for k in frame.member_keys),
+                              dtype=np.int64, count=len(frame.member_keys))
+    age = (timestamp(now, "now") - frame.occurred_at) / DAY_SECONDS
+    rows = (age >= 0) & (age < window + baseline)
+    if not rows.any():
+        return {}
+    member = frame.member[rows].astype(np.int64)
+    mapped = account_idx[member] >= 0
+    member, day = member[mapped], np.floor(age[rows][mapped]).astype(np.int64)
+    span = int(day.max()) + 1 if day.size else 1
+    pairs = np.unique(member * span + day)
+    account, day = account_idx[pairs // span], pairs % span
+    recent = np.bincount(account[day < window], minlength=len(accounts))
+    before = np.bincount(account[day >= window], minlength=len(accounts))
+    scale = window / baseline
+    return {accounts[i]: Engagement(int(recent[i]), float(before[i]) * scale)
+            for i in np.flatnonzero((recent > 0) | (before > 0)).tolist()}

@@ -233,6 +233,10 @@ _BOUNDS: dict[str, tuple[float, float, bool, str, str]] = {
     "reemergence_gap_days": (0, MAX_DAYS, True, "days", "e.g. 60"),
     "step_window_days": (0, MAX_DAYS, True, "days", "e.g. 180"),
     "churn_window_days": (0, MAX_DAYS, True, "days", "e.g. 30"),
+    "churn_baseline_days": (0, MAX_DAYS, True, "days", "e.g. 90"),
+    "churn_min_drop_points": (0, MAX_SCORE, False, "points", "e.g. 15"),
+    "churn_drop_share": (0, 1, True, "shares of the peak", "e.g. 0.4"),
+    "churn_activity_ratio": (0, 1, True, "shares of the usual activity", "e.g. 0.6"),
     "champion_streak_days": (1, MAX_DAYS, False, "whole days", "e.g. 30"),
     "fast_rising_points": (0, MAX_SCORE, True, "points", "e.g. 30"),
     "churn_drop_points": (0, MAX_SCORE, True, "points", "e.g. 40"),
@@ -288,6 +292,28 @@ class ScoringModel(BaseModel):
     )
     churn_window_days: float = Field(
         default=30, gt=0, le=MAX_DAYS, description="Window in which the churn drop is measured."
+    )
+    churn_rule: Literal["disengagement", "drop_points"] = Field(
+        default="disengagement",
+        description="disengagement: the score fell churn_drop_share of its peak and the account's own activity "
+        "fell to churn_activity_ratio of its usual rate; drop_points: the score fell churn_drop_points.",
+    )
+    churn_drop_share: float = Field(
+        default=0.4, gt=0, le=1,
+        description="disengagement rule: the drop from the peak within churn_window_days, as a share of the peak.",
+    )
+    churn_min_drop_points: float = Field(
+        default=15, ge=0, le=MAX_SCORE,
+        description="disengagement rule: a drop smaller than this many points is never a churn risk.",
+    )
+    churn_activity_ratio: float = Field(
+        default=0.6, gt=0, le=1,
+        description="disengagement rule: member-days of activity in churn_window_days at most this share of "
+        "the usual rate over the churn_baseline_days before it.",
+    )
+    churn_baseline_days: float = Field(
+        default=90, gt=0, le=MAX_DAYS,
+        description="disengagement rule: window before the churn window that sets the account's usual activity.",
     )
     champion_streak_days: int = Field(
         default=30, ge=1, le=MAX_DAYS, description="A member at Intent every day this long is a champion."

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from scoring.history import ScoreHistory, score_history
+from scoring.history import Engagement, ScoreHistory, score_history
 from scoring.model import ScoringModel
 from scoring.moments import require_all_aware, require_aware
 from scoring.records import TIERS, Activity, TierState
@@ -294,7 +294,12 @@ def velocities(
 
 @dataclass(frozen=True, slots=True)
 class ChurnRisk:
-    """An account fell ``drop`` points from its peak within the churn window."""
+    """An account fell ``drop`` points from its peak within the churn window.
+
+    ``threshold`` is the drop in points it was compared with (``drop >= threshold``).
+    Under the disengagement rule ``recent_activity`` and ``usual_activity`` are the
+    account's member-days in the churn window and its usual rate per window (`Engagement`).
+    """
 
     account_id: str
     score: float
@@ -302,19 +307,34 @@ class ChurnRisk:
     peak_at: datetime
     drop: float
     threshold: float
+    rule: str = "drop_points"
+    recent_activity: int | None = None
+    usual_activity: float | None = None
 
 
 def churn_risks(history: ScoreHistory, model: ScoringModel, factor: float = 1.0) -> dict[str, ChurnRisk]:
-    """Accounts whose score dropped at least ``churn_drop_points / min(factor, 1)`` within the window.
+    """Accounts at churn risk: disengaging, not merely decaying after a burst.
 
     ``drop`` = max of the account's daily scores over the last ``churn_window_days`` (every
-    whole day, now included) minus its current score. In a quiet season (factor < 1) the
-    threshold is *divided* by the seasonal factor, so a community-wide holiday dip needs a
-    larger drop and does not fire false alerts; a busy season (factor > 1) never lowers it,
-    since the baseline exists to suppress alarms, not to add them. Why: a sharp fall in
-    engagement precedes churn.
+    whole day, now included) minus its current score. ``quiet = min(factor, 1)`` is the
+    seasonal factor, never above 1: in a quiet season it raises the bar, so a community-wide
+    holiday dip fires no alerts; a busy season never lowers it, since the baseline exists to
+    suppress alarms, not to add them.
+
+    - ``churn_rule: disengagement`` (default): the drop is at least
+      ``threshold = max(churn_drop_share * peak, churn_min_drop_points) / quiet`` *and* the
+      account's own activity fell: its member-days in the churn window are at most
+      ``churn_activity_ratio * quiet`` times its usual rate (``history.engagement``; an
+      account without activity in either window counts as 0 and 0). With half-lives of
+      two weeks every account loses 40 points after a burst and thousands after a quiet
+      weekend; only an account whose members stopped showing up is leaving.
+    - ``churn_rule: drop_points``: PRODUCT.md's absolute rule, the drop is at least
+      ``threshold = churn_drop_points / quiet``.
+
+    Why: a sharp fall in engagement precedes churn.
     """
-    threshold = model.churn_drop_points / min(factor, 1.0)
+    quiet = min(factor, 1.0)
+    disengagement = model.churn_rule == "disengagement"
     days = [d for d in history.days_ago if d <= model.churn_window_days and d == int(d)]
     current = history.accounts.get(0.0, {})
     entities = set().union(*(history.accounts[d] for d in days)) if days else set()
@@ -323,8 +343,19 @@ def churn_risks(history: ScoreHistory, model: ScoringModel, factor: float = 1.0)
         peak_day = max(days, key=lambda d: (history.accounts[d].get(account, 0.0), -d))
         peak = history.accounts[peak_day].get(account, 0.0)
         score = current.get(account, 0.0)
-        if peak - score >= threshold:
-            found[account] = ChurnRisk(account, score, peak, history.at(peak_day), peak - score, threshold)
+        drop = peak - score
+        if not disengagement:
+            threshold = model.churn_drop_points / quiet
+            if drop >= threshold:
+                found[account] = ChurnRisk(account, score, peak, history.at(peak_day), drop, threshold)
+            continue
+        threshold = max(model.churn_drop_share * peak, model.churn_min_drop_points) / quiet
+        if drop < threshold:
+            continue
+        engagement = history.engagement.get(account, Engagement(0, 0.0))
+        if engagement.recent <= model.churn_activity_ratio * quiet * engagement.usual:
+            found[account] = ChurnRisk(account, score, peak, history.at(peak_day), drop, threshold,
+                                       "disengagement", engagement.recent, engagement.usual)
     return found
 
 

@@ -119,7 +119,7 @@ def test_a_first_activity_is_not_a_return() -> None:
 
 
 def test_a_drop_of_40_points_within_30_days_is_a_churn_risk() -> None:
-    model = flat(80, half_life=30)
+    model = flat(80, half_life=30, churn_rule="drop_points")  # the absolute rule (the default is disengagement)
     history = score_history([act("a", 30), act("b", 29)], {"a": "acme", "b": "beta"}, model, NOW)
     risks = churn_risks(history, model)
     assert set(risks) == {"acme"}  # beta fell 80 - 80·0.5^(29/30) = 38.6
@@ -129,14 +129,14 @@ def test_a_drop_of_40_points_within_30_days_is_a_churn_risk() -> None:
 
 
 def test_a_holiday_dip_raises_the_churn_threshold() -> None:
-    model = flat(80, half_life=30)
+    model = flat(80, half_life=30, churn_rule="drop_points")  # the absolute rule (the default is disengagement)
     history = score_history([act("a", 30)], {"a": "acme"}, model, NOW)
     assert churn_risks(history, model, factor=0.5) == {}
 
 
 def test_a_busy_season_never_lowers_the_churn_threshold() -> None:
     """Factor 1.5 (a growing community) must not turn a 38.6-point fall into a churn alarm."""
-    model = flat(80, half_life=30)
+    model = flat(80, half_life=30, churn_rule="drop_points")  # the absolute rule (the default is disengagement)
     history = score_history([act("a", 30), act("b", 29)], {"a": "acme", "b": "beta"}, model, NOW)
     risks = churn_risks(history, model, factor=1.5)
     assert set(risks) == {"acme"} and risks["acme"].threshold == pytest.approx(40)
