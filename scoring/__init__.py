@@ -22,6 +22,7 @@ from scoring.attribution import (
     dormant_members,
     tier_distribution,
 )
+from scoring.backtest import Backtest, backtest, replay_alerts
 from scoring.classify import ClassificationRules, classify, to_activity
 from scoring.errors import ScoringError
 from scoring.frame import ActivityFrame
@@ -79,6 +80,7 @@ __all__ = [
     "ActivityFrame",
     "ActivityWeight",
     "Attribution",
+    "Backtest",
     "Calibration",
     "Candidate",
     "Champion",
@@ -112,6 +114,7 @@ __all__ = [
     "apply_capacity",
     "assign_groups",
     "attribute_upgrades",
+    "backtest",
     "calibrate",
     "champions",
     "churn_risks",
@@ -128,6 +131,7 @@ __all__ = [
     "reason_kind",
     "recently_active",
     "reemerged",
+    "replay_alerts",
     "resolve",
     "route",
     "score_accounts",

@@ -56,3 +56,46 @@ def test_an_upgrade_after_an_alert_counts_as_influenced_and_drafts_do_not_count(
     assert result["recall"] == 1 / len(upgraded)  # per account; the seeded deals closed before any alert
     text = artifact(state, ARTIFACT_KEY)
     assert "## Community-influenced upgrades" in text and name in text
+
+
+def test_holdouts_give_the_lift_and_the_report_has_every_section(deployment: Deployment) -> None:
+    d = deployment
+    community_sync(**d.params, now=NOW)
+    with Store.open(d.database_url) as store:
+        alerts = intent_alerts(store.ledger(kind="slack_alert"), store.tier_states("account"))
+        alerted = sorted({a.account_id for a in alerts})
+        others = sorted({a.id for a in store.accounts("hubspot")} - set(alerted))[:3]
+        assert len(alerted) >= 1 and len(others) == 3
+        for account in others:  # recorded as the Intent playbook records a held-out play
+            key = f"intent:{account}:1:holdout"
+            store.ledger_begin(key, "slack_alert", {"kind": "slack_alert", "key": key, "play": f"intent:{account}:1"})
+            store.ledger_done(key, "holdout")
+        store.ledger_begin(f"intent:{others[0]}:2:draft:holdout", "slack_alert", {})  # drafts never count
+        store.ledger_done(f"intent:{others[0]}:2:draft:holdout", "holdout")
+        held_at = max(e.updated_at for e in store.ledger() if e.key.endswith(":holdout"))
+        first = min(alerts, key=lambda a: a.alerted_at)
+        store.upsert_opportunities("hubspot", [
+            CrmOpportunity("won-played", first.account_id, "Upgrade", "closedwon", 9_000,
+                           first.alerted_at + timedelta(days=3), is_won=True),
+            CrmOpportunity("won-held", others[0], "Upgrade", "closedwon", 4_000, held_at + timedelta(days=3),
+                           is_won=True),
+        ])
+        assert all(a.first_signal_at is not None for a in alerts)  # the current episode: entered Intent at NOW
+
+    now = held_at + timedelta(days=100)  # every decision is older than the 90-day window
+    state = calibration_report(database_block=d.params["database_block"], now=now, holdout_share=0.1,
+                               replay_days=200, return_state=True)
+
+    result = state.result()
+    lift = result["holdout"]
+    assert (lift["played"], lift["held"]) == (len(alerted), 3)
+    assert lift["rate_played"] == 1 / len(alerted) and lift["rate_held"] == 1 / 3
+    assert lift["difference"] == 1 / len(alerted) - 1 / 3 and lift["ci_low"] < lift["ci_high"]
+    assert lift["still_needed"] is None or lift["still_needed"] > 0  # a handful of accounts proves nothing
+    assert result["median_signal_to_play_seconds"] > 0 and result["dormant_share_below"] is not None
+    text = artifact(state, ARTIFACT_KEY)
+    for section in ("| False-positive rate (accounts) |", "| False-negative rate", "| Median signal-to-play |",
+                    "| Dormant members below 25 points |", "| tier | accounts | share | target | floor |",
+                    "## Holdout lift", "| held out | 3 |", "Accounts still needed", "## Backtest",
+                    "| intent floor |", "## Recommendations"):
+        assert section in text, section
