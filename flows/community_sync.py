@@ -46,6 +46,8 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     intent_alert_channel: str = "community-alerts",
     intent_review_channel: str = "community-review",
     intent_task_due_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 4,
+    intent_holdout_share: Annotated[float, Field(ge=0, le=0.5)] = 0,
+    intent_holdout_salt: Annotated[str, Field(min_length=1, max_length=200)] = "holdout-1",
     nurture_mode: PlaybookMode = "draft",
     nurture_hubspot_list_id: str | None = None,
     nurture_hubspot_sequence_id: str | None = None,
@@ -81,6 +83,9 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
         intent_alert_channel: Slack channel for live Intent alerts.
         intent_review_channel: Slack channel for draft Intent alerts.
         intent_task_due_hours: The CRM task is due this many hours after the play.
+        intent_holdout_share: Share of live Intent plays held out to measure lift (recorded, not sent; e.g. 0.1);
+            the calibration report compares their upgrade rate with the played accounts'. 0 = none.
+        intent_holdout_salt: Salt of the holdout draw (per account and episode); a new salt starts a new experiment.
         nurture_mode: Nurture playbook (a person entering Consideration joins the nurture once per episode):
             `draft` records and reports the plays only, `live` writes list/sequence/campaign memberships, `off`.
         nurture_hubspot_list_id: HubSpot static list (lists v3 id) nurtured contacts join; required live on HubSpot.
@@ -105,7 +110,8 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     settings = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
                         database_block=database_block, model_block=model_block)
     model, rules = settings.model, settings.rules
-    intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours)
+    intent = intent_config(intent_mode, intent_alert_channel, intent_review_channel, intent_task_due_hours,
+                           intent_holdout_share, intent_holdout_salt)
     nurture = NurturePlaybookConfig(
         mode=nurture_mode, hubspot_list_id=nurture_hubspot_list_id, hubspot_sequence_id=nurture_hubspot_sequence_id,
         hubspot_sender_email=nurture_hubspot_sender_email, hubspot_sender_user_id=nurture_hubspot_sender_user_id,

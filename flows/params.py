@@ -26,10 +26,12 @@ CrmName = Literal["hubspot", "salesforce"]
 SlackPacing = Literal["tier3", "limited", "unpaced"]
 
 
-def intent_config(mode: Mode, alert_channel: str, review_channel: str, task_due_hours: float) -> IntentPlaybookConfig:
+def intent_config(mode: Mode, alert_channel: str, review_channel: str, task_due_hours: float,
+                  holdout_share: float = 0.0, holdout_salt: str = "holdout-1") -> IntentPlaybookConfig:
     """The Intent playbook's settings from the flow's top-level parameters (validated again here)."""
     return IntentPlaybookConfig(mode=mode, alert_channel=alert_channel, review_channel=review_channel,
-                                task_due_hours=task_due_hours)
+                                task_due_hours=task_due_hours, holdout_share=holdout_share,
+                                holdout_salt=holdout_salt)
 
 
 def mode_banner(playbook: str, mode: Mode, review_channel: str | None) -> str:

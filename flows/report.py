@@ -38,6 +38,8 @@ def publish_sync_report(summary: dict[str, Any]) -> None:
         lines += ["", "| playbook | mode | plays planned |", "|---|---|---:|"]
         lines += [f"| {name} | {mode} | {scored.get('plays', {}).get(name, 0)} |"
                   for name, mode in modes.items()]
+    if scored.get("held_out"):
+        lines += ["", f"Intent plays held out to measure lift (recorded, not sent): {len(scored['held_out'])}."]
     actions = summary["actions"]
     lines += ["", f"Actions: {len(actions['done'])} done, {len(actions['failed'])} failed."]
     if scored.get("deferred"):

@@ -31,7 +31,7 @@ from playbooks.actions import Action, play_of
 from playbooks.briefs import build_briefs
 from playbooks.capacity import allot, plays_this_week
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
-from playbooks.intent import IntentPlaybookConfig, intent_plays, open_plays
+from playbooks.intent import IntentPlaybookConfig, intent_plays, open_plays, split_holdouts
 from playbooks.nurture import NurturePlaybookConfig, plan_nurture
 from playbooks.owners import Directory
 from playbooks.reemergence import ReemergencePlaybookConfig, reemergence_plays
@@ -114,13 +114,13 @@ def score_and_plan(
             account_of=board.account_of, members=board.members, activities=board.activities, accounts=accounts,
             owners=owners, owner_slack_ids=directory.owner_slack_ids,
         )
-        owner_plays = intent_plays(board.account_states.values(), briefs, intent, model, now,
-                                   known_keys=known_keys, crm=crm)
+        held, owner_plays = split_holdouts(intent_plays(board.account_states.values(), briefs, intent, model, now,
+                                                        known_keys=known_keys, crm=crm))
         owner_plays += reemergence_plays(signals.reemerged, board.people, board.account_tiers(), directory,
                                          reemergence, now, crm=crm, known_plays=plays_known)
         drafts_week = plays_this_week(ledger, now, draft=True)
         live_week = plays_this_week(ledger, now, draft=False)
-        plan = (allot([p for p in owner_plays if p.candidate.key.endswith(":draft")], drafts_week, model)
+        plan = (held + allot([p for p in owner_plays if p.candidate.key.endswith(":draft")], drafts_week, model)
                 + allot([p for p in owner_plays if not p.candidate.key.endswith(":draft")], live_week, model)
                 + plan_nurture(board.member_states.values(), board.people, nurture, model, now, crm=crm,
                                known_plays=plays_known, opted_out=board.opted_out))
@@ -157,6 +157,7 @@ def score_and_plan(
         "planned": [a.key for a in actions],
         "plays": plays_by_playbook(actions),
         "deferred": [{"play": d.candidate.key, "reason": d.reason} for d in plan.deferred],
+        "held_out": [a.key for a in held.actions],
         "intent_mode": intent.mode,
         "leaderboard": leaderboard,
         "signals": rows,
@@ -165,8 +166,8 @@ def score_and_plan(
 
 
 def plays_by_playbook(actions: Iterable[Action]) -> dict[str, int]:
-    """Plays planned per playbook (a play with an alert and a task counts once)."""
-    plays = {play_of(a.key, a.to_payload()) for a in actions}
+    """Plays planned per playbook (a play with an alert and a task counts once; held-out plays are not played)."""
+    plays = {play_of(a.key, a.to_payload()) for a in actions if getattr(a, "record", "") != "holdout"}
     return dict(sorted(Counter(p.split(":", 1)[0] for p in plays).items()))
 
 

@@ -137,11 +137,16 @@ class SendDiscourseMessage(_Common):
 
 @dataclass(frozen=True)
 class RecordDraft(_Common):
-    """A play in ``draft`` mode: written to the ledger once and shown in the run's report, never sent."""
+    """A play recorded once in the ledger and shown in the run's report, never sent.
+
+    ``record``: ``draft`` (a play in draft mode) or ``holdout`` (a live play held out to
+    measure lift); it is the entry's external id.
+    """
 
     key: str
     playbook: str
     summary: str
+    record: Literal["draft", "holdout"] = "draft"
     mode: Mode = "draft"
     priority: float = 0.0
     owner_id: str | None = None

@@ -117,7 +117,7 @@ def _crm(performers: Performers, name: str, what: str) -> Any:
 def _perform(action: Action, performers: Performers, entry: LedgerEntry, maybe_sent_at: datetime | None) -> str | None:
     """Do one action; its external id. ``maybe_sent_at`` set: look the action up before sending."""
     if isinstance(action, RecordDraft):
-        return "draft"
+        return action.record
     if isinstance(action, SendSlackAlert):
         if performers.slack is None:
             raise RuntimeError("no Slack credentials configured for alerts")

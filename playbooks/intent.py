@@ -9,6 +9,12 @@ ledger turns a re-plan into a no-op (keys it already holds are skipped before ca
 Free accounts go to conversion, paid ones to expansion (``route``); each owner gets at most
 ``capacity_per_owner_per_week`` plays, the highest priority (score × account value) first -
 the rest are deferred with the reason.
+
+Holdouts: with ``holdout_share`` > 0 a live play is held out for a salted-hash draw of its
+account and episode (`scoring.holdouts.is_held_out`, so every run and worker agrees) - recorded
+in the ledger as ``intent:<account>:<episode>:holdout``, never sent, and outside the owners'
+capacity - so the calibration report can compare upgrade rates of played and held-out accounts.
+Drafts are never held out: reviewers see every play.
 """
 
 from __future__ import annotations
@@ -18,17 +24,18 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from playbooks.actions import Action, CreateCrmTask, Mode, SendSlackAlert
+from playbooks.actions import Action, CreateCrmTask, Mode, RecordDraft, SendSlackAlert
 from playbooks.briefs import AccountBrief
 from playbooks.capacity import Play, PlayPlan, allot
 from playbooks.intent_messages import intent_alert_blocks, shorten
 from playbooks.intent_messages import task_body as _task_body
+from scoring.holdouts import is_held_out
 from scoring.model import ScoringModel
 from scoring.priority import Candidate
 from scoring.records import TierState
 
 __all__ = ["IntentPlan", "IntentPlaybookConfig", "intent_alert_blocks", "intent_plays", "open_plays",
-           "plan_intent_actions", "play_key"]
+           "plan_intent_actions", "play_key", "split_holdouts"]
 
 
 class IntentPlaybookConfig(BaseModel):
@@ -40,6 +47,19 @@ class IntentPlaybookConfig(BaseModel):
     alert_channel: str = Field(default="community-alerts", description="Channel for live alerts.")
     review_channel: str = Field(default="community-review", description="Channel for drafts.")
     task_due_hours: float = Field(default=4, gt=0, le=24 * 365, description="CRM task due this many hours after the crossing.")
+    holdout_share: float = Field(
+        default=0.0, ge=0, le=0.5,
+        description="Share of live plays held out (recorded, not sent) to measure lift, e.g. 0.1; 0 = none.",
+    )
+    holdout_salt: str = Field(
+        default="holdout-1", min_length=1, max_length=200,
+        description="Salt of the holdout draw; a new salt starts a new experiment.",
+    )
+
+    def holds_out(self, account_id: str, episode: int) -> bool:
+        """Whether the live play of this account's episode is held out (drafts never are)."""
+        return self.mode == "live" and self.holdout_share > 0 and is_held_out(
+            account_id, episode, self.holdout_share, self.holdout_salt)
 
 
 #: The Intent plan is the shared plan type (kept under its old name for callers).
@@ -56,9 +76,17 @@ def open_plays(states: Iterable[TierState], known_keys: Collection[str], mode: M
     plays = {}
     for state in states:
         key = play_key(state.entity_id, state.episode, mode)
-        if state.tier == "intent" and f"{key}:slack" not in known_keys:
+        if state.tier == "intent" and f"{key}:slack" not in known_keys and f"{key}:holdout" not in known_keys:
             plays[state.entity_id] = key
     return plays
+
+
+def split_holdouts(plays: Iterable[Play]) -> tuple[PlayPlan, list[Play]]:
+    """The held-out plays as a plan of their own (never capped: nobody works them) and the plays to allot."""
+    held, rest = [], []
+    for play in plays:
+        (held if play.candidate.key.endswith(":holdout") else rest).append(play)
+    return PlayPlan([a for p in held for a in p.actions]), rest
 
 
 def intent_plays(
@@ -76,6 +104,8 @@ def intent_plays(
         return []
     recent_since = now - timedelta(days=model.recency_days)
     draft = config.mode == "draft"
+    states = list(states)
+    episodes = {s.entity_id: s.episode for s in states}
     plays: list[Play] = []
     for account_id, key in sorted(open_plays(states, known_keys, config.mode).items()):
         brief = briefs.get(account_id)
@@ -83,6 +113,14 @@ def intent_plays(
             continue
         candidate = Candidate(key=key, account_id=account_id, owner_id=brief.account.owner_id,
                               score=brief.score, value=brief.account.value)
+        if config.holds_out(account_id, episodes[account_id]):
+            held = Candidate(key=f"{key}:holdout", account_id=account_id, owner_id=candidate.owner_id,
+                             score=brief.score, value=brief.account.value)
+            plays.append(Play(held, (RecordDraft(
+                key=f"{key}:holdout", playbook="intent", play=key, record="holdout", mode=config.mode,
+                priority=candidate.priority, owner_id=candidate.owner_id,
+                summary=f"Held out: {shorten(brief.account.name, 200)} at Intent (score {brief.score:.0f})"),)))
+            continue
         text, blocks = intent_alert_blocks(brief, draft=draft)
         actions: list[Action] = [SendSlackAlert(
             key=f"{key}:slack", channel=config.review_channel if draft else config.alert_channel,
@@ -117,5 +155,5 @@ def plan_intent_actions(
     already recorded); ``plays_this_week`` counts the owner-facing plays of this mode each
     owner got in the last 7 days; ``crm`` is where the tasks go.
     """
-    plays = intent_plays(states, briefs, config, model, now, known_keys=known_keys, crm=crm)
-    return allot(plays, plays_this_week or {}, model)
+    held, plays = split_holdouts(intent_plays(states, briefs, config, model, now, known_keys=known_keys, crm=crm))
+    return held + allot(plays, plays_this_week or {}, model)

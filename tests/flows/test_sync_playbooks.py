@@ -78,3 +78,26 @@ def test_hubspot_tasks_once_when_the_portal_refuses_a_unique_task_property(tmp_p
         assert community_sync(**params, now=NOW)["actions"]["done"] == []
         keys = [t["properties"]["community_action_key"] for t in d.crm.tasks()]
         assert len(keys) == len(set(keys))
+
+
+def test_held_out_intent_plays_are_recorded_not_sent_and_the_report_counts_them(tmp_path: Path) -> None:
+    from connectors.store import Store
+    from flows.calibration_report import holdouts
+
+    for d in make_deployment(tmp_path, crm="hubspot"):
+        params = {**d.params, "intent_holdout_share": 0.5}
+        first = community_sync(**params, now=NOW)
+        held = first["scored"]["held_out"]
+        played = {k.split(":")[1] for k in first["scored"]["planned"] if k.endswith(":slack")}
+        assert held and played and first["actions"]["failed"] == []
+        held_accounts = {k.split(":")[1] for k in held}
+        assert held_accounts.isdisjoint(played)
+        alerts = d.slack.messages("community-alerts")
+        assert len(alerts) == len(played)  # nothing reached Slack for a held-out account
+        assert len(d.crm.tasks()) == len(played)
+        with Store.open(d.database_url) as store:
+            entries = store.ledger()
+            assert {e.key: e.external_id for e in entries if e.key in held} == dict.fromkeys(held, "holdout")
+            assert {account for account, _ in holdouts(entries)} == held_accounts
+        again = community_sync(**params, now=NOW)
+        assert again["scored"]["planned"] == [] and again["scored"]["held_out"] == []

@@ -3,7 +3,7 @@
 import json
 from datetime import datetime, timedelta, timezone
 
-from playbooks.actions import CreateCrmTask, SendSlackAlert, action_from_payload
+from playbooks.actions import CreateCrmTask, RecordDraft, SendSlackAlert, action_from_payload
 from playbooks.briefs import AccountBrief
 from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
 from scoring import Activity, CrmAccount, CrmOwner, ScoringModel
@@ -133,3 +133,46 @@ def test_known_plays_do_not_use_up_capacity() -> None:
         states.append(TierState(str(n), "intent", 88.0, NOW, 1))
     plan = plan_intent_actions(states, briefs, LIVE, model, NOW, known_keys={"intent:1:1:slack", "intent:1:1:task"})
     assert sorted(a.key for a in plan.actions) == ["intent:0:1:slack", "intent:0:1:task"] and plan.deferred == []
+
+
+def _accounts(count: int) -> tuple[list[TierState], dict[str, AccountBrief]]:
+    base = brief()
+    states = [TierState(f"a{i}", "intent", 88.0, NOW, 1 + i % 3) for i in range(count)]
+    briefs = {s.entity_id: AccountBrief(**{**base.__dict__, "account": CrmAccount(
+        s.entity_id, f"Account {s.entity_id}", None, owner_id=f"o{s.entity_id}", value=5000)}) for s in states}
+    return states, briefs
+
+
+def test_a_share_of_live_plays_is_held_out_recorded_and_never_sent() -> None:
+    states, briefs = _accounts(200)
+    config = IntentPlaybookConfig(mode="live", holdout_share=0.25)
+    plan = plan_intent_actions(states, briefs, config, ScoringModel(), NOW)
+    held = [a for a in plan.actions if a.key.endswith(":holdout")]
+    assert 30 <= len(held) <= 70  # about a quarter of 200
+    assert all(isinstance(a, RecordDraft) and a.record == "holdout" and a.play == a.key[:-len(":holdout")]
+               for a in held)
+    held_accounts = {a.key.split(":")[1] for a in held}
+    played = {a.key.split(":")[1] for a in plan.actions if not a.key.endswith(":holdout")}
+    assert held_accounts.isdisjoint(played) and len(held_accounts | played) == 200
+    again = plan_intent_actions(list(reversed(states)), briefs, config, ScoringModel(), NOW)
+    assert sorted(a.key for a in again.actions) == sorted(a.key for a in plan.actions)  # the same draw every run
+    other = plan_intent_actions(states, briefs, config.model_copy(update={"holdout_salt": "exp-2"}),
+                                ScoringModel(), NOW)
+    assert {a.key for a in other.actions if a.key.endswith(":holdout")} != {a.key for a in held}
+    known = {a.key for a in plan.actions}
+    assert [a.key for a in plan_intent_actions(states, briefs, config, ScoringModel(), NOW,
+                                               known_keys=known).actions] == []  # recorded: never re-planned
+
+
+def test_held_out_plays_take_no_capacity_and_drafts_are_never_held_out() -> None:
+    states = [TierState(f"a{i}", "intent", 88.0, NOW, 1) for i in range(40)]
+    base = brief()
+    briefs = {s.entity_id: AccountBrief(**{**base.__dict__, "account": CrmAccount(
+        s.entity_id, s.entity_id, None, owner_id="7", value=5000)}) for s in states}
+    model = ScoringModel(capacity_per_owner_per_week=5)
+    plan = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="live", holdout_share=0.5), model, NOW)
+    held = [a for a in plan.actions if a.key.endswith(":holdout")]
+    slack = [a for a in plan.actions if isinstance(a, SendSlackAlert)]
+    assert len(slack) == 5 and held and len(held) + 5 + len(plan.deferred) == 40
+    drafts = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="draft", holdout_share=0.5), model, NOW)
+    assert not any(a.key.endswith(":holdout") for a in drafts.actions)
