@@ -8,10 +8,10 @@ matches). The numbers are `scoring`'s: `calibrate` (per account), `dormant_membe
 `holdout_lift` and `backtest` (replay and concrete suggestions); this flow only gathers and
 publishes them as one markdown artifact.
 
-Signal-to-play time is measured from the moment the sync saw the account enter Intent (its
-tier state's ``since``) to the moment the alert was marked sent (the ledger entry's
-``updated_at``). The store keeps only each account's current tier state, so only alerts of
-an account's current episode can be measured; the report says how many were.
+Signal-to-play time is measured from the moment the sync saw the account enter Intent (the
+``signal_at`` the Intent play records; for older plays its tier state's ``since``, known only
+for the account's current episode) to the moment the alert was marked sent (the ledger
+entry's ``updated_at``); the report says over how many alerts.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def _intent_key(key: str, suffix: str) -> tuple[str, int] | None:
 def intent_alerts(entries: list[LedgerEntry], states: dict[str, TierState] | None = None) -> list[IntentAlert]:
     """Live Intent alerts that went out: done ``intent:<account>:<episode>:slack`` entries, at their send time.
 
-    With the accounts' tier ``states``, an alert of the account's current Intent episode
-    carries ``first_signal_at`` = when the account entered Intent (signal-to-play time).
+    ``first_signal_at`` = when the account entered Intent (signal-to-play time): the
+    ``signal_at`` the play recorded, else, for an alert of the account's current Intent
+    episode, its tier state's ``since``.
     """
     found = []
     for entry in entries:
@@ -72,11 +73,22 @@ def intent_alerts(entries: list[LedgerEntry], states: dict[str, TierState] | Non
         if parsed is None:
             continue
         account, episode = parsed
+        entered = _signal_at(entry)
         state = (states or {}).get(account)
-        entered = (state.since if state is not None and state.tier == "intent" and state.episode == episode
-                   and state.since <= entry.updated_at else None)
-        found.append(IntentAlert(account, entry.updated_at, entered))
+        if entered is None and state is not None and state.tier == "intent" and state.episode == episode:
+            entered = state.since
+        found.append(IntentAlert(account, entry.updated_at,
+                                 entered if entered is not None and entered <= entry.updated_at else None))
     return found
+
+
+def _signal_at(entry: LedgerEntry) -> datetime | None:
+    """When the account entered Intent, as the play recorded it (plays recorded before 0.9 did not)."""
+    value = entry.payload.get("signal_at")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def holdouts(entries: list[LedgerEntry]) -> list[tuple[str, datetime]]:
@@ -153,11 +165,11 @@ def _points(value: float) -> str:
 
 def _lag(c: Calibration, measured: int) -> str:
     if c.median_signal_to_alert is None:
-        return "n/a (no alert of an account's current Intent episode)"
+        return "n/a (no alert with a known signal time)"
     seconds = c.median_signal_to_alert.total_seconds()
     text = (f"{seconds / 60:.0f} min" if seconds < 3 * 3600 else f"{seconds / 3600:.1f} h" if seconds < 72 * 3600
             else f"{seconds / 86400:.1f} days")
-    return f"{text} (over {measured} of {c.alerts} alerts: those of the accounts' current Intent episode)"
+    return f"{text} (over {measured} of {c.alerts} alerts: those with a known signal time)"
 
 
 def _lift_lines(lift: Lift, share: float | None) -> list[str]:
@@ -290,7 +302,8 @@ def calibration_report(
     report = calibrate_from_store(database_block, crm, model, now, window_days, holdout_share or None, replay,
                                   replay_days, replay_step_days)
     c = report.calibration
-    create_markdown_artifact(report_markdown(report, model, crm, now), key=ARTIFACT_KEY,
+    text = report_markdown(report, model, crm, now)
+    create_markdown_artifact(text, key=ARTIFACT_KEY,
                              description="Intent alerts against upgrades per account, holdout lift, backtest")
     logger.info("Calibration: %d accounts alerted, %d upgraded, false-positive rate %s, recall %s, "
                 "%d recommendations", c.alerted_accounts, c.upgraded_accounts, _rate(c.false_positive_rate),
@@ -304,4 +317,5 @@ def calibration_report(
             "dormant_share_below": None if c.dormancy is None else c.dormancy.share_below,
             "tiers": dict(c.tiers.counts), "holdout": _lift_summary(report.lift),
             "recommendations": list(c.recommendations),
-            "suggestions": [s.text for s in report.backtest.suggestions] if report.backtest else []}
+            "suggestions": [s.text for s in report.backtest.suggestions] if report.backtest else [],
+            "report": text}

@@ -26,6 +26,19 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _calibration_demo(args: argparse.Namespace) -> int:
+    from flows.calibration_demo import format_calibration, run_calibration_demo
+
+    try:
+        demo = run_calibration_demo(days=args.days, holdout_share=args.holdout_share, seed=args.seed,
+                                    database=args.database)
+    except Exception as err:  # the demo must say what broke and exit non-zero
+        print(f"calibration demo failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    print(format_calibration(demo, args.days))
+    return 0
+
+
 def _sync(args: argparse.Namespace) -> int:
     from flows.community_sync import community_sync
 
@@ -115,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--crm", choices=["hubspot", "salesforce"], default="hubspot")
     demo.add_argument("--slack-messages", type=int, default=3000, help="size of the community Slack")
     demo.set_defaults(func=_demo)
+    calib = sub.add_parser("calibration-demo",
+                           help="replay half a year of Intent plays with holdouts on the demo community, "
+                                "draw synthetic upgrades, and print the calibration report")
+    calib.add_argument("--days", type=float, default=180, help="days of daily syncs to replay")
+    calib.add_argument("--holdout-share", type=float, default=0.2, help="share of Intent plays held out")
+    calib.add_argument("--seed", type=int, default=7)
+    calib.add_argument("--database", type=Path, default=None,
+                       help="SQLite file (default ./community-scoring-calibration.db)")
+    calib.set_defaults(func=_calibration_demo)
     sync = sub.add_parser("sync", help="run community_sync once with the saved blocks")
     sync.add_argument("--params", type=Path, help="JSON file of community_sync parameters (top-level keys)")
     sync.add_argument("--live", action="store_true", help="Intent playbook live (default: draft, review channel only)")

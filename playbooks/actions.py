@@ -40,7 +40,11 @@ class _Common:
 
 @dataclass(frozen=True)
 class SendSlackAlert(_Common):
-    """Post a Block Kit message; ``owner_id`` is the CRM owner the play counts against."""
+    """Post a Block Kit message; ``owner_id`` is the CRM owner the play counts against.
+
+    ``signal_at``: when the signal behind the play started (an Intent play: the moment the
+    account entered Intent), so the calibration report can measure signal-to-play time.
+    """
 
     key: str
     channel: str
@@ -50,6 +54,7 @@ class SendSlackAlert(_Common):
     priority: float = 0.0
     owner_id: str | None = None
     play: str = ""
+    signal_at: datetime | None = None
     kind: str = "slack_alert"
 
 
@@ -160,7 +165,7 @@ Action = (SendSlackAlert | CreateCrmTask | AddToList | EnrollInSequence | AddToD
 _KINDS: dict[str, type[Action]] = {cls.kind: cls for cls in (  # type: ignore[misc]
     SendSlackAlert, CreateCrmTask, AddToList, EnrollInSequence, AddToDiscourseGroup, SendDiscourseMessage,
     RecordDraft)}
-_DATETIME_FIELDS = {"due_at"}
+_DATETIME_FIELDS = {"due_at", "signal_at"}
 
 
 def action_from_payload(payload: dict[str, Any]) -> Action:

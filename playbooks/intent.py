@@ -105,7 +105,7 @@ def intent_plays(
     recent_since = now - timedelta(days=model.recency_days)
     draft = config.mode == "draft"
     states = list(states)
-    episodes = {s.entity_id: s.episode for s in states}
+    by_account = {s.entity_id: s for s in states}
     plays: list[Play] = []
     for account_id, key in sorted(open_plays(states, known_keys, config.mode).items()):
         brief = briefs.get(account_id)
@@ -113,7 +113,8 @@ def intent_plays(
             continue
         candidate = Candidate(key=key, account_id=account_id, owner_id=brief.account.owner_id,
                               score=brief.score, value=brief.account.value)
-        if config.holds_out(account_id, episodes[account_id]):
+        state = by_account[account_id]
+        if config.holds_out(account_id, state.episode):
             held = Candidate(key=f"{key}:holdout", account_id=account_id, owner_id=candidate.owner_id,
                              score=brief.score, value=brief.account.value)
             plays.append(Play(held, (RecordDraft(
@@ -125,7 +126,7 @@ def intent_plays(
         actions: list[Action] = [SendSlackAlert(
             key=f"{key}:slack", channel=config.review_channel if draft else config.alert_channel,
             text=text, blocks=blocks, mode=config.mode, priority=candidate.priority,
-            owner_id=candidate.owner_id, play=key,
+            owner_id=candidate.owner_id, play=key, signal_at=state.since,
         )]
         if not draft:
             actions.append(CreateCrmTask(

@@ -370,6 +370,18 @@ class Store:
         with self._write() as conn:
             return _ledger.begin(conn, key, kind, payload, _now())
 
+    def ledger_record(self, key: str, kind: str, payload: dict[str, Any], external_id: str | None,
+                      at: datetime) -> LedgerEntry:
+        """Record action ``key`` as done at ``at`` (a play carried out elsewhere: an import or a replay).
+
+        A key the ledger already holds keeps its state; the entry as stored is returned.
+        """
+        with self._write() as conn:
+            entry = _ledger.begin(conn, key, kind, payload, at)
+            if entry.status == "pending":
+                _ledger.mark_done(conn, key, external_id, at, None)
+        return self.ledger_entry(key) or entry
+
     def ledger_claim(
         self,
         key: str,

@@ -65,3 +65,14 @@ def test_after_a_failure_the_attempt_may_have_acted_when_it_was_recorded(store: 
     retry = store.ledger_claim("k", "run-2", lease=LEASE)
     assert failed is not None and retry is not None
     assert not retry.taken_over and retry.maybe_sent_at == failed.updated_at
+
+
+def test_a_recorded_play_is_done_at_its_moment_and_a_known_key_keeps_its_state(store: Store) -> None:
+    from datetime import datetime, timezone
+
+    at = datetime(2026, 6, 1, 9, tzinfo=timezone.utc)
+    entry = store.ledger_record("intent:a:1:holdout", "draft_play", {"play": "intent:a:1"}, "holdout", at)
+    assert (entry.status, entry.external_id, entry.created_at, entry.updated_at) == ("done", "holdout", at, at)
+    again = store.ledger_record("k", "crm_task", {}, "replayed", at)  # pending before: recorded done now
+    assert again.status == "done" and again.external_id == "replayed"
+    assert store.ledger_record("k", "crm_task", {}, "other", at).external_id == "replayed"
