@@ -8,7 +8,7 @@ are deferred with the reason, to be reconsidered next week or shown in the repor
 from __future__ import annotations
 
 import math
-
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,9 +27,10 @@ def priority(score: float, value: float) -> float:
     """Account score × max(account value, 1): a zero or unknown (NaN, inf) value still ranks by score.
 
     Why finite: NaN compares false both ways, so one NaN would make the ranking depend on the
-    order the candidates came in.
+    order the candidates came in; a product too large for a float is capped, not infinite.
     """
-    return _finite(score) * max(_finite(value), 1.0)
+    product = _finite(score) * max(_finite(value), 1.0)
+    return product if math.isfinite(product) else math.copysign(sys.float_info.max, product)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
 """Priority = score × max(value, 1) and the per-owner weekly capacity cap."""
 
+import math
+
 from hypothesis import given, strategies as st
 
 from scoring import ScoringModel
@@ -59,3 +61,21 @@ def test_a_nan_or_infinite_account_value_counts_as_unknown_and_order_does_not_ma
     results = {tuple(c.key for c in apply_capacity(order, {}, model)[0])
                for order in (candidates, candidates[::-1], candidates[2:] + candidates[:2])}
     assert results == {("k1", "k3")}  # the two finite, highest values
+
+
+@given(st.lists(st.tuples(st.sampled_from(["r1", "r2", None]), st.floats(), st.floats(),
+                          st.sampled_from(["a", "b", "c"])), max_size=40),
+       st.randoms())
+def test_order_never_matters_with_nan_or_inf_anywhere(rows, rnd) -> None:
+    """Scores and values of any float - NaN, ±inf, huge - rank the same whatever the input order."""
+    model = ScoringModel(capacity_per_owner_per_week=3)
+    candidates = [Candidate(f"k{i}", account, owner, score, value)
+                  for i, (owner, score, value, account) in enumerate(rows)]
+    kept, deferred = apply_capacity(candidates, {"r2": 1}, model)
+    for _ in range(3):
+        shuffled = list(candidates)
+        rnd.shuffle(shuffled)
+        again_kept, again_deferred = apply_capacity(shuffled, {"r2": 1}, model)
+        assert [c.key for c in again_kept] == [c.key for c in kept]
+        assert [d.candidate.key for d in again_deferred] == [d.candidate.key for d in deferred]
+    assert all(math.isfinite(c.priority) for c in candidates)
