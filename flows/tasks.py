@@ -239,4 +239,4 @@ def forum_actions(discourse_block: str) -> Any:
     from connectors.blocks import DiscourseCredentials
     from connectors.discourse_actions import DiscourseActions
 
-    return DiscourseActions(DiscourseCredentials.load(discourse_block).get_client())
+    return DiscourseActions.from_block(DiscourseCredentials.load(discourse_block))
