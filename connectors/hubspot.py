@@ -2,14 +2,15 @@
 
 Reads owners, companies, contacts and won deals a page at a time. Writes, each exactly once
 or harmless to repeat: tasks keyed by our action key (`connectors.hubspot_tasks`), list
-memberships, sequence enrollments and company score write-back
-(`connectors.hubspot_writes`). urllib3's own retries are off (see ``HubSpotCredentials``):
+memberships, sequence enrollments, company score write-back and the deals' community-influenced
+flag (`connectors.hubspot_writes`). urllib3's own retries are off (see ``HubSpotCredentials``):
 our policy is the only one, and a create is never retried without looking first.
 
 What the private app needs (scopes as HubSpot's specs list them): tasks
 ``crm.objects.contacts.read`` and ``.write`` (HubSpot files tasks under contacts), companies
 ``crm.objects.companies.read`` and ``.write``, ``crm.schemas.companies.write`` (the score
-properties, created on first use), ``crm.objects.deals.read``, ``crm.objects.owners.read``,
+properties, created on first use), ``crm.objects.deals.read`` and ``.write`` and
+``crm.schemas.deals.write`` (the deal flag, created on first use), ``crm.objects.owners.read``,
 ``crm.lists.read`` and ``crm.lists.write``, ``automation.sequences.read`` and
 ``automation.sequences.enrollments.write``. The task key property is created on first use
 too; if the token may not create task properties, create it once by hand (see
@@ -26,7 +27,7 @@ from hubspot import HubSpot
 
 from connectors.hubspot_base import SERVICE
 from connectors.hubspot_tasks import TASK_KEY_PROPERTY, TaskWrites, task_body_html
-from connectors.hubspot_writes import SCORE_PROPERTIES, EngagementWrites
+from connectors.hubspot_writes import INFLUENCED_PROPERTY, SCORE_PROPERTIES, EngagementWrites
 from connectors.retry import RetryPolicy
 from scoring.records import CrmAccount, CrmContact, CrmOpportunity, CrmOwner
 
@@ -142,7 +143,7 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
         """
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
-        properties = ["dealname", "dealstage", "amount", "closedate", "hs_lastmodifieddate"]
+        properties = ["dealname", "dealstage", "amount", "closedate", "hs_lastmodifieddate", INFLUENCED_PROPERTY]
         get_page = self.client.crm.deals.basic_api.get_page
         for deals in self._pages(get_page, properties=properties, associations=["companies"]):
             won = []
@@ -172,6 +173,7 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
             amount=amount,
             closed_at=_parse_time(props.get("closedate")),
             is_won=True,
+            community_influenced=props.get(INFLUENCED_PROPERTY) == "true",
         )
 
 

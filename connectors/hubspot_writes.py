@@ -8,6 +8,8 @@ sequence enrollments and company scores.
   when it is this sequence, so an enrollment whose answer was lost is never sent twice.
 * Scores: four company properties in their own group, created on first use; batch updates
   of 100, where HubSpot's 207 answer names the ids it does not have.
+* Attribution: the deal property ``community_influenced`` (created on first use), set on
+  won deals that came within 90 days after an Intent alert; batch updates of 100.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
+from hubspot.crm import deals as hubspot_deals
 from hubspot.crm.companies import (
     BatchInputSimplePublicObjectBatchInput,
     SimplePublicObjectBatchInput,
@@ -30,7 +33,7 @@ from connectors.hubspot_base import SERVICE, HubSpotBase, translated
 from connectors.hubspot_tasks import BATCH_SIZE
 from scoring.records import TIERS, AccountScoreUpdate
 
-__all__ = ["LIST_CHUNK", "SCORE_GROUP", "SCORE_PROPERTIES", "EngagementWrites"]
+__all__ = ["INFLUENCED_PROPERTY", "LIST_CHUNK", "SCORE_GROUP", "SCORE_PROPERTIES", "EngagementWrites"]
 
 #: Record ids per list-membership call. The v3 reference states no maximum; the v1 lists API
 #: allowed 500 per request, which keeps each call small either way.
@@ -43,6 +46,8 @@ SCORE_PROPERTIES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "community_velocity": ("Community velocity", "number", "number", ()),
     "community_last_activity": ("Community last activity", "datetime", "date", ()),
 }
+#: The deal property attribution sets (a HubSpot boolean: "true" / "false").
+INFLUENCED_PROPERTY = "community_influenced"
 
 
 def _number(value: float) -> str:
@@ -72,6 +77,7 @@ class EngagementWrites(HubSpotBase):
     """List memberships, sequence enrollments and score write-back."""
 
     _score_properties_ready: bool = False
+    _influence_property_ready: bool = False
 
     # -- lists ---------------------------------------------------------------------------
     def add_to_list(self, list_id: str, contact_ids: Sequence[str]) -> BatchResult:
@@ -167,14 +173,45 @@ class EngagementWrites(HubSpotBase):
             else:
                 failed.pop(row.account_id, None)
                 inputs[row.account_id] = values
+        return self._batch_update(self.client.crm.companies.batch_api.update, BatchInputSimplePublicObjectBatchInput,
+                                  SimplePublicObjectBatchInput, inputs, failed)
+
+    # -- attribution ---------------------------------------------------------------------
+    def ensure_deal_influence_property(self) -> None:
+        """Create the deal property ``community_influenced`` (and its group) unless it exists."""
+        props, groups = self.client.crm.properties.core_api, self.client.crm.properties.groups_api
+        self._ensure(lambda: groups.get_by_name("deals", SCORE_GROUP),
+                     lambda: groups.create("deals", PropertyGroupCreate(
+                         name=SCORE_GROUP, label="Community scoring", display_order=-1)))
+        definition = PropertyCreate(
+            name=INFLUENCED_PROPERTY, label="Community-influenced", type="bool", field_type="booleancheckbox",
+            group_name=SCORE_GROUP, description="Won within 90 days after a community Intent alert "
+                                                "(prefect-community-scoring).",
+            options=[OptionInput(label="Yes", value="true", hidden=False, display_order=0),
+                     OptionInput(label="No", value="false", hidden=False, display_order=1)])
+        self._ensure(lambda: props.get_by_name("deals", INFLUENCED_PROPERTY),
+                     lambda: props.create("deals", definition))
+        self._influence_property_ready = True
+
+    def flag_deals(self, deal_ids: Sequence[str]) -> BatchResult:
+        """Set ``community_influenced`` on deals, 100 per call; ids HubSpot does not have fail. Repeating is harmless."""
+        if not self._influence_property_ready:
+            self.ensure_deal_influence_property()
+        inputs = {str(i): {INFLUENCED_PROPERTY: "true"} for i in deal_ids}
+        return self._batch_update(self.client.crm.deals.batch_api.update,
+                                  hubspot_deals.BatchInputSimplePublicObjectBatchInput,
+                                  hubspot_deals.SimplePublicObjectBatchInput, inputs, {})
+
+    def _batch_update(self, update: Any, batch_type: Any, item_type: Any, inputs: dict[str, dict[str, str]],
+                      failed: dict[str, str]) -> BatchResult:
+        """``update`` in batches of 100; a 207 marks exactly the ids HubSpot does not have."""
         done: list[str] = []
         ids = list(inputs)
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start:start + BATCH_SIZE]
-            batch = BatchInputSimplePublicObjectBatchInput(
-                inputs=[SimplePublicObjectBatchInput(id=i, properties=inputs[i]) for i in chunk])
+            batch = batch_type(inputs=[item_type(id=i, properties=inputs[i]) for i in chunk])
             try:
-                answer = self._call(self.client.crm.companies.batch_api.update, batch)
+                answer = self._call(update, batch)
             except InvalidRequestError as err:  # one bad value fails the whole call
                 failed.update(dict.fromkeys(chunk, str(err)))
                 continue

@@ -25,6 +25,7 @@ from connectors.blocks import (
 from flows.daily_tasks import (
     DailyConfigs,
     digest_markdown,
+    flag_influenced,
     plan_daily,
     post_digest,
     write_back,
@@ -48,6 +49,7 @@ def daily_signals(  # noqa: PLR0913 - top-level parameters merge safely in Prefe
     newsletter_mode: PlaybookMode = "draft",
     writeback_mode: PlaybookMode = "draft",
     sla_mode: PlaybookMode = "draft",
+    attribution_mode: PlaybookMode = "draft",
     crm: CrmName = "hubspot",
     hubspot_block: str | None = "hubspot",
     salesforce_block: str | None = "salesforce",
@@ -74,7 +76,7 @@ def daily_signals(  # noqa: PLR0913 - top-level parameters merge safely in Prefe
         champion_mode: Champion invitations (a member at Intent on every day of the last 30): `live` = a CRM task
             for the community manager, a message to the community team and the Discourse invitation; `draft` =
             the message to the review channel only; `off`.
-        churn_mode: Churn saves (an account down 40+ points within 30 days): `live` = an alert to the customer
+        churn_mode: Churn saves (an account at churn risk: disengaging, or as the model's churn_rule says): `live` = an alert to the customer
             success channel mentioning the owner and a CRM task; `draft` = the alert to the review channel; `off`.
         newsletter_mode: Monthly newsletter audience (people at Awareness): `live` = list / campaign memberships;
             `draft` = recorded and reported only; `off`.
@@ -82,6 +84,8 @@ def daily_signals(  # noqa: PLR0913 - top-level parameters merge safely in Prefe
             only): `live` writes, `draft` counts what would change, `off`.
         sla_mode: 48-hour SLA: `live` = one reminder mentioning the owner of an Intent task still open after
             `sla_hours`; `draft` = the reminder to the review channel; `off`.
+        attribution_mode: Won deals / opportunities closed within 90 days after a live Intent alert of their
+            account: `live` flags them community-influenced in the CRM (once), `draft` lists them in the digest, `off`.
         crm: The CRM the plays act on: hubspot or salesforce.
         hubspot_block: HubSpot Credentials block, used when the CRM is hubspot.
         salesforce_block: Salesforce Credentials block, used when the CRM is salesforce.
@@ -123,20 +127,24 @@ def daily_signals(  # noqa: PLR0913 - top-level parameters merge safely in Prefe
                                             salesforce_campaign_id=newsletter_salesforce_campaign_id),
         sla=SlaConfig(mode=sla_mode, hours=sla_hours, channel=sla_channel, review_channel=review_channel),
         writeback_mode=writeback_mode,
+        attribution_mode=attribution_mode,
     )
     require_settings("newsletter", configs.newsletter.missing(crm))
     modes = {"champion": champion_mode, "churn": churn_mode, "newsletter": newsletter_mode,
-             "writeback": writeback_mode, "sla": sla_mode}
+             "writeback": writeback_mode, "sla": sla_mode, "attribution": attribution_mode}
     for name, mode in modes.items():
-        logger.info(mode_banner(f"{name} playbook", mode, None if name in ("newsletter", "writeback")
+        logger.info(mode_banner(f"{name} playbook", mode, None if name in ("newsletter", "writeback", "attribution")
                                 else review_channel))
     planned = plan_daily(database_block, settings.model, configs, now, slack_block, crm, crm_block)
     crm_blocks = {crm: crm_block}
     report = execute_actions(database_block, slack_block, crm_blocks, run_started, discourse_block=discourse_block)
     writeback = write_back(database_block, crm, crm_block, planned.pop("score_changes"), writeback_mode)
+    attribution = flag_influenced(database_block, crm, crm_block, [i["opportunity"] for i in planned["influenced"]],
+                                  attribution_mode)
     day = f"{now:%Y-%m-%d}"
     summary: dict[str, Any] = {"now": now.isoformat(), "modes": modes, "model_version": settings.model.version,
                                "planned": planned, "writeback": writeback,
+                               "attribution": attribution,
                                "actions": {"done": report.done, "failed": report.failed, "rows": report.rows()}}
     if slack_block and post_digest(database_block, digest_channel, day, summary):
         digest = execute_actions(database_block, slack_block, crm_blocks, run_started, discourse_block=discourse_block)

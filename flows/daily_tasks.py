@@ -21,7 +21,9 @@ from flows.preflight import open_store
 from flows.pulls import HUBSPOT
 from flows.scoreboard import read_scoreboard
 from flows.tasks import known_plays, owner_mentions, plays_by_playbook, signal_rows
+from flows.calibration_report import intent_alerts
 from playbooks.actions import SendSlackAlert
+from playbooks.attribution import influenced_to_flag
 from playbooks.capacity import Play, allot, plays_this_week
 from playbooks.champion import ChampionPlaybookConfig, champion_plays
 from playbooks.churn import ChurnPlaybookConfig, churn_plays
@@ -33,7 +35,7 @@ from playbooks.writeback import changed_scores, score_updates
 from scoring.model import ScoringModel
 from scoring.records import AccountScoreUpdate
 
-__all__ = ["DailyConfigs", "crm_connector", "plan_daily", "post_digest", "write_back"]
+__all__ = ["DailyConfigs", "crm_connector", "flag_influenced", "plan_daily", "post_digest", "write_back"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class DailyConfigs:
     newsletter: NewsletterPlaybookConfig
     sla: SlaConfig
     writeback_mode: str
+    attribution_mode: str = "off"
 
 
 def crm_connector(crm: str, block: str) -> HubSpotCrm | SalesforceCrm:
@@ -93,6 +96,8 @@ def plan_daily(
                                {a: v.gain for a, v in signals.account_velocity.items()},
                                board.account_last_activity(), board.accounts, board.account_tiers())
         changed = changed_scores(wanted, store.written_scores(crm)) if configs.writeback_mode != "off" else []
+        influenced = (influenced_to_flag(intent_alerts(ledger), store.opportunities(crm), now)
+                      if configs.attribution_mode != "off" else [])
     logger.info("Daily plays planned: %s; %d deferred by capacity; %d accounts' scores changed",
                 plays_by_playbook(plan.actions) or "none", len(plan.deferred), len(changed))
     return {
@@ -103,6 +108,8 @@ def plan_daily(
                 "compliance": None if sla.compliance is None else round(sla.compliance, 3),
                 "unknown": len(sla_tasks) - sla.checked},
         "score_changes": changed,
+        "influenced": [{"opportunity": i.opportunity_id, "account": i.account_id, "amount": i.amount,
+                        "upgraded": i.upgraded_at, "alerted": i.alerted_at} for i in influenced],
         "signals": dict(Counter(row["signal"] for row in rows)),
     }
 
@@ -134,6 +141,21 @@ def write_back(database_block: str | None, crm: str, crm_block: str | None, rows
     return {"mode": mode, "changed": len(rows), "written": len(accepted), "failed": dict(result.failed)}
 
 
+@task(name="flag-influenced-deals", cache_policy=NO_CACHE)
+def flag_influenced(database_block: str | None, crm: str, crm_block: str | None, ids: list[str],
+                    mode: str) -> dict[str, Any]:
+    """Tag won deals / opportunities community-influenced in the CRM; remember what it accepted."""
+    if mode != "live" or not ids or not crm_block:
+        return {"mode": mode, "found": len(ids), "flagged": 0, "failed": {}}
+    connector = crm_connector(crm, crm_block)
+    result = connector.flag_deals(ids) if isinstance(connector, HubSpotCrm) else connector.flag_opportunities(ids)
+    with open_store(database_block) as store:
+        store.mark_influenced(crm, result.done)
+    get_run_logger().info("Attribution: %d deals flagged community-influenced, %d refused", len(result.done),
+                          len(result.failed))
+    return {"mode": mode, "found": len(ids), "flagged": len(result.done), "failed": dict(result.failed)}
+
+
 def digest_notice(day: str, summary: dict[str, Any]) -> Notice:
     """The daily digest: plays per playbook, what was done, SLA compliance, write-back."""
     planned = summary["planned"]
@@ -143,7 +165,8 @@ def digest_notice(day: str, summary: dict[str, Any]) -> Notice:
     facts += [("Done / failed", f"{len(summary['actions']['done'])} / {len(summary['actions']['failed'])}"),
               ("Deferred by capacity", str(len(planned["deferred"]))),
               ("48-hour SLA met", compliance),
-              ("Scores written", f"{summary['writeback']['written']} of {summary['writeback']['changed']} changed")]
+              ("Scores written", f"{summary['writeback']['written']} of {summary['writeback']['changed']} changed"),
+              ("Deals flagged influenced", f"{summary['attribution']['flagged']} of {summary['attribution']['found']}")]
     return Notice(title=f"Community daily digest {day}", facts=facts[:10],
                   lines=[f"Modes: {', '.join(f'{k} {v}' for k, v in summary['modes'].items())}"])
 
@@ -160,7 +183,14 @@ def digest_markdown(day: str, summary: dict[str, Any]) -> str:
               + f"; {sla['reminded']} reminders planned.",
               f"Score write-back ({summary['writeback']['mode']}): {summary['writeback']['written']} accounts "
               f"written of {summary['writeback']['changed']} changed"
-              + (f", {len(summary['writeback']['failed'])} refused" if summary["writeback"]["failed"] else "") + "."]
+              + (f", {len(summary['writeback']['failed'])} refused" if summary["writeback"]["failed"] else "") + ".",
+              f"Attribution ({summary['attribution']['mode']}): {summary['attribution']['flagged']} of "
+              f"{summary['attribution']['found']} community-influenced won deals flagged in the CRM."]
+    if planned["influenced"]:
+        lines += ["", "## Community-influenced upgrades to flag", "", "| deal | account | amount | won | alerted |",
+                  "|---|---|---:|---|---|"]
+        lines += [f"| {i['opportunity']} | {i['account']} | {i['amount']:,.0f} | {i['upgraded'][:10]} | "
+                  f"{i['alerted'][:10]} |" for i in planned["influenced"][:200]]
     if planned["deferred"]:
         lines += ["", "## Deferred by capacity", "", "| play | reason |", "|---|---|"]
         lines += [f"| {d['play']} | {d['reason']} |" for d in planned["deferred"]]

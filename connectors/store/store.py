@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -204,6 +205,13 @@ class Store:
     def opportunities(self, crm: str) -> list[CrmOpportunity]:
         """``crm``'s opportunities, by id."""
         return self._crm_list(crm, CrmOpportunity)
+
+    def mark_influenced(self, crm: str, ids: Iterable[str]) -> int:
+        """Remember that ``crm`` accepted the community-influenced flag on these opportunities."""
+        wanted = set(ids)
+        flagged = [replace(o, community_influenced=True) for o in self.opportunities(crm)
+                   if o.id in wanted and not o.community_influenced]
+        return self.upsert_opportunities(crm, flagged) if flagged else 0
 
     def _upsert_crm(self, crm: str, record_type: type, records: Iterable[Any]) -> int:
         now = _now()

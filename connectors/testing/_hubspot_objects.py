@@ -17,7 +17,7 @@ from typing import Any
 from connectors.testing._hubspot_properties import HubSpotError, PropertyStore, hs_time
 from connectors.testing.community import Community
 
-__all__ = ["BATCH_LIMIT", "CompanyValues", "Deal", "seed_deals"]
+__all__ = ["BATCH_LIMIT", "Deal", "ObjectValues", "seed_deals"]
 
 #: Inputs per batch call (read, create, update, upsert), as HubSpot documents.
 BATCH_LIMIT = 100
@@ -46,37 +46,38 @@ def not_found_error(object_name: str, ids: list[str]) -> dict[str, Any]:
             "context": {"ids": ids}, "errors": [], "links": {}}
 
 
-class CompanyValues:
-    """Property values clients wrote to companies, thread-safe."""
+class ObjectValues:
+    """Property values clients wrote to one object type (companies, deals), thread-safe."""
 
-    def __init__(self, properties: PropertyStore, company_exists: Callable[[str], bool]) -> None:
+    def __init__(self, properties: PropertyStore, exists: Callable[[str], bool], object_type: str = "companies") -> None:
         self.lock = threading.RLock()
         self.properties = properties
-        self.company_exists = company_exists
+        self.exists = exists
+        self.object_type = object_type
         self.values: dict[str, dict[str, str]] = {}
         self.updated_at: dict[str, str] = {}
 
     def batch_update(self, inputs: Any) -> tuple[list[dict[str, Any]], list[str]]:
-        """Updated companies as JSON and the ids not found; an invalid value fails them all."""
+        """Updated objects as JSON and the ids not found; an invalid value fails them all."""
         inputs = check_batch(inputs)
         for item in inputs:
             if item.get("idProperty") not in (None, "hs_object_id"):
                 raise HubSpotError(400, "VALIDATION_ERROR",
-                                   f"{item['idProperty']} is not a unique identifier property for companies")
-            self.properties.check_values("companies", item.get("properties") or {})
+                                   f"{item['idProperty']} is not a unique identifier property for {self.object_type}")
+            self.properties.check_values(self.object_type, item.get("properties") or {})
         results, missing = [], []
         with self.lock:
             for item in inputs:
-                cid = str(item["id"])
-                if not self.company_exists(cid):
-                    missing.append(cid)
+                oid = str(item["id"])
+                if not self.exists(oid):
+                    missing.append(oid)
                     continue
-                clean = self.properties.check_values("companies", item.get("properties") or {})
+                clean = self.properties.check_values(self.object_type, item.get("properties") or {})
                 now = hs_time()
-                self.values.setdefault(cid, {}).update(clean)
-                self.updated_at[cid] = now
-                props = {**clean, "hs_object_id": cid, "hs_lastmodifieddate": now}
-                results.append({"id": cid, "properties": props, "createdAt": now, "updatedAt": now,
+                self.values.setdefault(oid, {}).update(clean)
+                self.updated_at[oid] = now
+                props = {**clean, "hs_object_id": oid, "hs_lastmodifieddate": now}
+                results.append({"id": oid, "properties": props, "createdAt": now, "updatedAt": now,
                                 "archived": False})
         return results, missing
 

@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from connectors.testing._hubspot_lists import ListStore
 from connectors.testing._hubspot_marketing import MarketingRoutes
 from connectors.testing._hubspot_objects import (
-    CompanyValues,
+    ObjectValues,
     Deal,
     check_batch,
     not_found_error,
@@ -78,12 +78,13 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         self.access_token = access_token
         self.property_store = PropertyStore()
         self.store = TaskStore(self.property_store, search_lag=search_lag)
-        self.company_store = CompanyValues(self.property_store,
-                                           lambda cid: community.company_by_id(cid) is not None)
+        self.company_store = ObjectValues(self.property_store,
+                                          lambda cid: community.company_by_id(cid) is not None)
         self.lists = ListStore(self._record_exists, list_add_limit)
         owner = community.owners[0]
         self.sequences = SequenceStore(self._contact_email, self._user_email, str(owner.user_id))
         self.deals: list[Deal] = seed_deals(community)
+        self.deal_store = ObjectValues(self.property_store, lambda did: any(d.id == did for d in self.deals), "deals")
         self.refuse_unique_task_property = refuse_unique_task_property
         self.nurture_list_id = self.lists.by_name("Community nurture").list_id
         self.newsletter_list_id = self.lists.by_name("Community newsletter").list_id
@@ -95,6 +96,7 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         r("POST", r"/crm/v3/objects/companies/batch/update", self.update_companies)
         r("GET", r"/crm/v3/objects/contacts", self.list_contacts)
         r("GET", r"/crm/v3/objects/deals", self.list_deals)
+        r("POST", r"/crm/v3/objects/deals/batch/update", self.update_deals)
         r("GET", r"/crm/v3/owners/?", self.list_owners)
         r("GET", rf"/crm/v3/properties/{_OT}/groups", self.list_groups)
         r("POST", rf"/crm/v3/properties/{_OT}/groups", self.create_group)
@@ -220,17 +222,32 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         results, missing = self.company_store.batch_update((request.json() or {}).get("inputs"))
         return self._batch_answer(started, results, missing, "COMPANY")
 
+    def update_deals(self, request: Request) -> Response:
+        """Batch update of deal properties (``community_influenced``); unknown ids in a 207."""
+        started = hs_time()
+        results, missing = self.deal_store.batch_update((request.json() or {}).get("inputs"))
+        return self._batch_answer(started, results, missing, "DEAL")
+
+    def deal_values(self, deal_id: str) -> dict[str, str]:
+        """The properties clients wrote to a deal."""
+        with self.deal_store.lock:
+            return dict(self.deal_store.values.get(deal_id, {}))
+
     def list_deals(self, request: Request) -> Response:
         wanted = _multi(request, "properties")
         with_companies = "companies" in _multi(request, "associations")
         rows = []
         for deal in self.deals:
             props = deal.properties()
+            modified = self.deal_store.updated_at.get(deal.id)
+            props.update(self.deal_store.values.get(deal.id, {}))
+            if modified:
+                props["hs_lastmodifieddate"] = modified
             if not wanted:
                 props = {k: props[k] for k in ("dealname", "amount", "closedate", "dealstage", "pipeline",
                                                "createdate", "hs_lastmodifieddate", "hs_object_id")}
             obj = self._object(deal.id, props, wanted, hs_time(deal.created_at))
-            obj["updatedAt"] = hs_time(deal.modified_at)
+            obj["updatedAt"] = modified or hs_time(deal.modified_at)
             if with_companies and deal.company_id:
                 obj["associations"] = {"companies": {"results": [
                     {"id": deal.company_id, "type": "deal_to_company"},

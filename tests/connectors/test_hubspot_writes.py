@@ -184,3 +184,25 @@ def test_closed_won_deals_with_their_company(hubspot, now):
     assert recent == [d.id for d in won if d.modified_at >= since] and 0 < len(recent) < len(won)
     with pytest.raises(ValueError):
         next(crm(hubspot).closed_won_deals(since.replace(tzinfo=None)))
+
+
+def test_deals_are_flagged_community_influenced_in_batches_and_207_fails_only_missing_ids(hubspot):
+    won = [d.id for d in hubspot.deals if d.stage == "closedwon"]
+    c = crm(hubspot)
+    result = c.flag_deals([*won, "123456"])
+    assert sorted(result.done) == sorted(won) and list(result.failed) == ["123456"]
+    assert all(hubspot.deal_values(i) == {"community_influenced": "true"} for i in won)
+    created = [r.path for r in hubspot.requests if r.method == "POST" and "/properties/" in r.path]
+    assert created == ["/crm/v3/properties/deals/groups", "/crm/v3/properties/deals"]
+    again = c.flag_deals(won)  # harmless to repeat; the property is not created twice
+    assert again.done == won and [r.path for r in hubspot.requests if r.method == "POST" and "/properties/" in r.path] == created
+    read = {o.id: o.community_influenced for page in c.closed_won_deals() for o in page}
+    assert all(read[i] for i in won)
+
+
+def test_flag_deals_sends_100_a_call(hubspot):
+    ids = [str(9_000_000_000 + i) for i in range(250)]
+    result = crm(hubspot).flag_deals(ids)
+    assert len(result.failed) == 250
+    sizes = [len(r.json()["inputs"]) for r in hubspot.requests if r.path.endswith("/deals/batch/update")]
+    assert sizes == [100, 100, 50]

@@ -127,3 +127,64 @@ def test_a_live_newsletter_without_its_list_fails_before_doing_anything(synced: 
     state = daily_signals(**{k: v for k, v in synced.params.items() if k in DAILY_BLOCKS},
                           newsletter_mode="live", return_state=True, now=NOW)
     assert state.is_failed() and "newsletter_" in state.message
+
+
+def add_won_deal(d: Deployment, account_id: str, closed: datetime) -> str:
+    """A deal won at ``closed`` for ``account_id`` in the CRM emulator; its id."""
+    crm = d.box.crm
+    if isinstance(crm, HubSpotEmulator):
+        from connectors.testing._hubspot_objects import Deal
+
+        deal = Deal(id="7799000001", name="Upgrade after the community alert", stage="closedwon", amount=24_000,
+                    close_date=closed, company_id=account_id, created_at=closed - timedelta(days=30),
+                    modified_at=datetime.now(UTC))
+        crm.deals.append(deal)
+        return deal.id
+    return crm.data.insert("Opportunity", {
+        "AccountId": account_id, "Name": "Upgrade after the community alert", "StageName": "Closed Won",
+        "Amount": 24_000.0, "CloseDate": closed.date().isoformat(), "IsClosed": True, "IsWon": True,
+        "Community_Influenced__c": False})
+
+
+def influenced_in_crm(d: Deployment) -> set[str]:
+    crm = d.box.crm
+    if isinstance(crm, HubSpotEmulator):
+        return {deal.id for deal in crm.deals if crm.deal_values(deal.id).get("community_influenced") == "true"}
+    return {o["Id"] for o in crm.records("Opportunity") if o.get("Community_Influenced__c")}
+
+
+def flag_calls(d: Deployment) -> int:
+    crm = d.box.crm
+    if isinstance(crm, HubSpotEmulator):
+        return sum(1 for r in crm.requests if r.path.endswith("/objects/deals/batch/update"))
+    return sum(1 for r in crm.requests if r.path.endswith("/composite/sobjects") and r.method == "PATCH"
+               and b"Opportunity" in (r.body or b""))
+
+
+def test_a_deal_won_after_an_intent_alert_is_flagged_community_influenced_once(synced: Deployment) -> None:
+    d = synced
+    with Store.open(d.database_url) as store:
+        alerted = sorted({e.key.split(":")[1] for e in store.ledger(kind="slack_alert")
+                          if e.key.startswith("intent:") and e.status == "done"})
+    assert alerted
+    # won the day after the alert went out (the ledger's clock); Salesforce close dates are whole days
+    deal = add_won_deal(d, alerted[0], datetime.now(UTC) + timedelta(days=1))
+    later = datetime.now(UTC) + timedelta(days=2)
+    community_sync(**d.params, now=NOW)  # pulls the new deal
+    before = influenced_in_crm(d)
+    assert deal not in before
+
+    draft = daily(d, **{**ALL_OFF, "attribution_mode": "draft"}, now=later)
+    assert [i["opportunity"] for i in draft["planned"]["influenced"]] == [deal]
+    assert draft["attribution"]["flagged"] == 0 and influenced_in_crm(d) == before and flag_calls(d) == 0
+
+    live = daily(d, **{**ALL_OFF, "attribution_mode": "live"}, now=later)
+    assert live["attribution"] == {"mode": "live", "found": 1, "flagged": 1, "failed": {}}
+    assert influenced_in_crm(d) == before | {deal} and flag_calls(d) == 1
+    with Store.open(d.database_url) as store:
+        assert {o.id for o in store.opportunities(d.params["crm"]) if o.community_influenced} >= {deal}
+
+    again = daily(d, **{**ALL_OFF, "attribution_mode": "live"}, now=later)
+    assert again["planned"]["influenced"] == [] and flag_calls(d) == 1  # flagged once, never sent again
+    community_sync(**d.params, now=NOW)  # the CRM's flag read back keeps it that way
+    assert daily(d, **{**ALL_OFF, "attribution_mode": "live"}, now=later)["planned"]["influenced"] == []

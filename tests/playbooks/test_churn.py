@@ -23,7 +23,8 @@ def risk(peak_at: datetime = PEAK_AT, score: float = 30.0, account: str = "a1") 
 
 def actions(config=LIVE, risks=None, directory_=None, **kwargs):
     kwargs.setdefault("started", {"a1": STARTED})
-    found = churn_plays(risks or {"a1": risk()}, directory_ or directory(), config, NOW, crm="salesforce", **kwargs)
+    found = churn_plays({"a1": risk()} if risks is None else risks, directory_ or directory(), config, NOW,
+                        crm="salesforce", **kwargs)
     return [a for play in found for a in play.actions]
 
 
@@ -71,9 +72,11 @@ def test_a_nasty_account_name_never_reaches_slack_unescaped() -> None:
     assert task.subject == f"Churn risk: {NASTY}" and task.body.startswith(f"Churn risk: {NASTY}\n")
 
 
-def _risks(nows: list[datetime]) -> list[dict[str, ChurnRisk]]:
+DROP_POINTS = ScoringModel(churn_rule="drop_points")
+
+
+def _risks(nows: list[datetime], model: ScoringModel = DROP_POINTS) -> list[dict[str, ChurnRisk]]:
     """The churn signal of one account at each sync in ``nows``, after one burst of activity (then silence)."""
-    model = ScoringModel()
     burst = datetime(2026, 10, 1, 22, tzinfo=UTC)
     acts = [Activity("discourse", f"{kind}{i}", f"m{i}", kind, burst)
             for i in range(4) for kind in ("premium_feature_question", "feature_request")]
@@ -81,11 +84,11 @@ def _risks(nows: list[datetime]) -> list[dict[str, ChurnRisk]]:
     return [churn_risks(score_history(acts, account_of, model, now), model) for now in nows]
 
 
-def _play_count(nows: list[datetime]) -> int:
+def _play_count(nows: list[datetime], model: ScoringModel = DROP_POINTS) -> int:
     """Plays over syncs at ``nows``, with the signal state the store keeps (start of each unbroken risk)."""
     known: set[str] = set()
     started: dict[str, datetime] = {}
-    for now, risks in zip(nows, _risks(nows), strict=True):
+    for now, risks in zip(nows, _risks(nows, model), strict=True):
         started = {a: started.get(a, now) for a in risks}
         known |= plays(actions(risks=risks, known_plays=known, started=started))
     return len(known)
@@ -94,6 +97,7 @@ def _play_count(nows: list[datetime]) -> int:
 def test_one_fall_is_one_play_however_many_daily_syncs() -> None:
     daily = [datetime(2026, 10, 10, 23, tzinfo=UTC) + timedelta(days=d) for d in range(40)]
     assert _play_count(daily) == 1
+    assert _play_count(daily, ScoringModel()) == 1  # the disengagement rule: risk from the 31st day of silence
 
 
 def test_syncs_either_side_of_midnight_key_the_same_peak_once() -> None:
