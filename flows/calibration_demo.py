@@ -65,6 +65,7 @@ def run_calibration_demo(
     from flows.scoreboard import read_scoreboard
     from playbooks.intent import IntentPlaybookConfig
     from scoring.backtest import replay_alerts
+    from scoring.holdouts import HoldoutConfig
     from scoring.model import ScoringModel
 
     now = datetime.now(timezone.utc)
@@ -78,7 +79,7 @@ def run_calibration_demo(
         community_sync(**box.blocks, database_block="calibration-db", intent_mode="off", nurture_mode="off",
                        reemergence_mode="off", discourse_requests_per_minute=0, now=now)
     model = ScoringModel()
-    config = IntentPlaybookConfig(mode="live", holdout_share=holdout_share)
+    config = IntentPlaybookConfig(mode="live", holdout=HoldoutConfig(share=holdout_share))
     rng = random.Random(seed)
     with Store.open(url) as store:
         board = read_scoreboard(store, model, now, "hubspot")

@@ -14,6 +14,7 @@ from typing import Literal
 from connectors.errors import ConfigurationError
 from playbooks.actions import Mode
 from playbooks.intent import IntentPlaybookConfig
+from scoring.holdouts import HoldoutConfig
 
 __all__ = ["CrmName", "IntentMode", "PlaybookMode", "SlackPacing", "intent_config", "mode_banner",
            "require_settings"]
@@ -30,8 +31,8 @@ def intent_config(mode: Mode, alert_channel: str, review_channel: str, task_due_
                   holdout_share: float = 0.0, holdout_salt: str = "holdout-1") -> IntentPlaybookConfig:
     """The Intent playbook's settings from the flow's top-level parameters (validated again here)."""
     return IntentPlaybookConfig(mode=mode, alert_channel=alert_channel, review_channel=review_channel,
-                                task_due_hours=task_due_hours, holdout_share=holdout_share,
-                                holdout_salt=holdout_salt)
+                                task_due_hours=task_due_hours,
+                                holdout=HoldoutConfig(share=holdout_share, salt=holdout_salt))
 
 
 def mode_banner(playbook: str, mode: Mode, review_channel: str | None) -> str:

@@ -10,7 +10,7 @@ Free accounts go to conversion, paid ones to expansion (``route``); each owner g
 ``capacity_per_owner_per_week`` plays, the highest priority (score × account value) first -
 the rest are deferred with the reason.
 
-Holdouts: with ``holdout_share`` > 0 a live play is held out for a salted-hash draw of its
+Holdouts: with a ``holdout`` share > 0 a live play is held out for a salted-hash draw of its
 account and episode (`scoring.holdouts.is_held_out`, so every run and worker agrees) - recorded
 in the ledger as ``intent:<account>:<episode>:holdout``, never sent, and outside the owners'
 capacity - so the calibration report can compare upgrade rates of played and held-out accounts.
@@ -29,7 +29,7 @@ from playbooks.briefs import AccountBrief
 from playbooks.capacity import Play, PlayPlan, allot
 from playbooks.intent_messages import intent_alert_blocks, shorten
 from playbooks.intent_messages import task_body as _task_body
-from scoring.holdouts import is_held_out
+from scoring.holdouts import HoldoutConfig
 from scoring.model import ScoringModel
 from scoring.priority import Candidate
 from scoring.records import TierState
@@ -47,19 +47,12 @@ class IntentPlaybookConfig(BaseModel):
     alert_channel: str = Field(default="community-alerts", description="Channel for live alerts.")
     review_channel: str = Field(default="community-review", description="Channel for drafts.")
     task_due_hours: float = Field(default=4, gt=0, le=24 * 365, description="CRM task due this many hours after the crossing.")
-    holdout_share: float = Field(
-        default=0.0, ge=0, le=0.5,
-        description="Share of live plays held out (recorded, not sent) to measure lift, e.g. 0.1; 0 = none.",
-    )
-    holdout_salt: str = Field(
-        default="holdout-1", min_length=1, max_length=200,
-        description="Salt of the holdout draw; a new salt starts a new experiment.",
-    )
+    holdout: HoldoutConfig = Field(default_factory=HoldoutConfig,
+                                   description="The share of live plays held out to measure lift, and its salt.")
 
     def holds_out(self, account_id: str, episode: int) -> bool:
         """Whether the live play of this account's episode is held out (drafts never are)."""
-        return self.mode == "live" and self.holdout_share > 0 and is_held_out(
-            account_id, episode, self.holdout_share, self.holdout_salt)
+        return self.mode == "live" and self.holdout.holds_out(account_id, episode)
 
 
 #: The Intent plan is the shared plan type (kept under its old name for callers).

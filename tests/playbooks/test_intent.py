@@ -7,6 +7,7 @@ from playbooks.actions import CreateCrmTask, RecordDraft, SendSlackAlert, action
 from playbooks.briefs import AccountBrief
 from playbooks.intent import IntentPlaybookConfig, plan_intent_actions
 from scoring import Activity, CrmAccount, CrmOwner, ScoringModel
+from scoring.holdouts import HoldoutConfig
 from scoring.records import TierState
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
@@ -145,7 +146,7 @@ def _accounts(count: int) -> tuple[list[TierState], dict[str, AccountBrief]]:
 
 def test_a_share_of_live_plays_is_held_out_recorded_and_never_sent() -> None:
     states, briefs = _accounts(200)
-    config = IntentPlaybookConfig(mode="live", holdout_share=0.25)
+    config = IntentPlaybookConfig(mode="live", holdout=HoldoutConfig(share=0.25))
     plan = plan_intent_actions(states, briefs, config, ScoringModel(), NOW)
     held = [a for a in plan.actions if a.key.endswith(":holdout")]
     assert 30 <= len(held) <= 70  # about a quarter of 200
@@ -156,7 +157,7 @@ def test_a_share_of_live_plays_is_held_out_recorded_and_never_sent() -> None:
     assert held_accounts.isdisjoint(played) and len(held_accounts | played) == 200
     again = plan_intent_actions(list(reversed(states)), briefs, config, ScoringModel(), NOW)
     assert sorted(a.key for a in again.actions) == sorted(a.key for a in plan.actions)  # the same draw every run
-    other = plan_intent_actions(states, briefs, config.model_copy(update={"holdout_salt": "exp-2"}),
+    other = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="live", holdout=HoldoutConfig(share=0.25, salt="exp-2")),
                                 ScoringModel(), NOW)
     assert {a.key for a in other.actions if a.key.endswith(":holdout")} != {a.key for a in held}
     known = {a.key for a in plan.actions}
@@ -170,9 +171,9 @@ def test_held_out_plays_take_no_capacity_and_drafts_are_never_held_out() -> None
     briefs = {s.entity_id: AccountBrief(**{**base.__dict__, "account": CrmAccount(
         s.entity_id, s.entity_id, None, owner_id="7", value=5000)}) for s in states}
     model = ScoringModel(capacity_per_owner_per_week=5)
-    plan = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="live", holdout_share=0.5), model, NOW)
+    plan = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="live", holdout=HoldoutConfig(share=0.5)), model, NOW)
     held = [a for a in plan.actions if a.key.endswith(":holdout")]
     slack = [a for a in plan.actions if isinstance(a, SendSlackAlert)]
     assert len(slack) == 5 and held and len(held) + 5 + len(plan.deferred) == 40
-    drafts = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="draft", holdout_share=0.5), model, NOW)
+    drafts = plan_intent_actions(states, briefs, IntentPlaybookConfig(mode="draft", holdout=HoldoutConfig(share=0.5)), model, NOW)
     assert not any(a.key.endswith(":holdout") for a in drafts.actions)
