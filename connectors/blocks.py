@@ -51,10 +51,10 @@ class DiscourseCredentials(Block):
     )
 
     def get_client(self) -> DiscourseClient:
-        """A pydiscourse client for this forum."""
-        from pydiscourse import DiscourseClient
+        """A pydiscourse client for this forum whose calls share one kept-alive connection."""
+        from connectors.discourse_client import SessionDiscourseClient
 
-        return DiscourseClient(
+        return SessionDiscourseClient(
             self.base_url.rstrip("/"),
             api_username=self.api_username,
             api_key=self.api_key.get_secret_value(),

@@ -4,8 +4,9 @@ Pages are generators: members 100 at a time (with emails), posts newest first by
 id down to the cursor, likers of new and recently liked posts. State comes in as a value
 (the cursor) and the new cursor goes out; nothing here stores anything.
 
-pydiscourse retries 429s itself (sleeping ``extras.wait_seconds`` + 1, four tries); what
-it gives up on, plus 5xx and dropped connections, goes to our :class:`RetryPolicy`.
+The block's client (`connectors.discourse_client`) sends every call over one kept-alive
+session and raises 429s at once: our :class:`RetryPolicy` is the only one that retries
+(429s after ``Retry-After`` or the body's ``extras.wait_seconds``, 5xx, dropped connections).
 """
 
 from __future__ import annotations
@@ -364,10 +365,19 @@ def _translate(err: DiscourseError) -> ConnectorError:
     response = getattr(err, "response", None)
     if isinstance(err, DiscourseRateLimitedError):
         retry_after = response.headers.get("Retry-After") if response is not None else None
-        return error_for_status(SERVICE, 429, str(err), retry_after)
+        return error_for_status(SERVICE, 429, str(err), retry_after or _wait_seconds(response))
     status = response.status_code if response is not None else None
     retry_after = response.headers.get("Retry-After") if response is not None else None
     if status is None or 200 <= status < 300:
         # A malformed success (wrong content type, undecodable body): not worth retrying.
         return error_for_status(SERVICE, 400, f"unexpected response: {err}")
     return error_for_status(SERVICE, status, str(err), retry_after)
+
+
+def _wait_seconds(response: Any) -> str | None:
+    """``extras.wait_seconds`` of a 429 body (Discourse's own hint), when there is no Retry-After."""
+    try:
+        wait = response.json()["extras"]["wait_seconds"]
+    except (AttributeError, ValueError, TypeError, KeyError):
+        return None
+    return str(wait) if isinstance(wait, (int, float)) and not isinstance(wait, bool) else None

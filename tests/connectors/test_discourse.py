@@ -4,14 +4,15 @@ from datetime import timedelta
 
 import pytest
 
+from connectors.blocks import DiscourseCredentials
 from connectors.discourse import DiscourseSource
 from connectors.errors import AuthError, RetryableError
 from connectors.retry import RetryPolicy
-from pydiscourse import DiscourseClient
 
 
 def source(emulator, slept=None, **kw) -> DiscourseSource:
-    client = DiscourseClient(emulator.base_url, api_username=emulator.api_username, api_key=kw.pop("key", emulator.api_key))
+    client = DiscourseCredentials(base_url=emulator.base_url, api_username=emulator.api_username,
+                                  api_key=kw.pop("key", emulator.api_key)).get_client()
     policy = RetryPolicy("discourse", sleep=(slept.append if slept is not None else lambda s: None), attempts=3)
     return DiscourseSource(client, policy=policy)
 
@@ -61,7 +62,7 @@ def test_500_then_success_is_retried_with_backoff(discourse, now):
 
 
 def test_429_then_success(discourse, now):
-    """pydiscourse waits wait_seconds + 1 itself; the page still arrives."""
+    """Our policy waits what Discourse asks (no sleep of pydiscourse's own); the page still arrives."""
     discourse.faults.add(path="/posts", status=429, retry_after=0)
     page = next(source(discourse).post_pages(None, now=now))
     assert page.events
@@ -82,7 +83,7 @@ def test_dropped_connection_is_retryable_and_gives_up(discourse, now):
 
 
 def test_malformed_posts_are_rejected_with_a_reason_and_the_rest_goes_on(discourse, community, now):
-    good = DiscourseSource(DiscourseClient(discourse.base_url, api_username="system", api_key="test-key"))
+    good = source(discourse)
     real = good.client.latest_posts()["latest_posts"]
     broken = [
         {**real[0], "created_at": "yesterday"},
