@@ -4,6 +4,12 @@ Pages are generators: members 100 at a time (with emails), posts newest first by
 id down to the cursor, likers of new and recently liked posts. State comes in as a value
 (the cursor) and the new cursor goes out; nothing here stores anything.
 
+Who started a reply's topic (an answer is a reply in someone else's question) comes from the
+feed itself: a topic's first post is in the feed too, only later (newest first). A page names
+the replies it could not place yet (``unresolved``) and the starters it saw (``starters``);
+the caller holds those replies until their starter shows up, and reads a topic
+(`DiscourseSource.topic_owner`) only for one that began before anything it has read.
+
 The block's client (`connectors.discourse_client`) sends every call over one kept-alive
 session and raises 429s at once: our :class:`RetryPolicy` is the only one that retries
 (429s after ``Retry-After`` or the body's ``extras.wait_seconds``, 5xx, dropped connections).
@@ -28,7 +34,8 @@ from connectors.sanitize import clean_text
 from connectors.validate import BadRecord, MemberPage, Rejected
 from scoring.records import Member, SourceEvent
 
-__all__ = ["DiscourseSource", "MemberPage", "PagingStalled", "PostPage", "Rejected", "parse_time"]
+__all__ = ["DiscourseSource", "MemberPage", "PagingStalled", "PostPage", "Rejected", "like_event", "parse_time",
+           "post_created_at", "post_event", "post_url"]
 
 SERVICE = "discourse"
 LIKE = 2
@@ -44,6 +51,10 @@ class PostPage:
     max_post_id: int = 0
     #: The lowest post id read so far: the ``before`` that resumes after this page.
     position: int | None = None
+    #: Topic id → who started it, for the topics whose first post is on this page.
+    starters: dict[int, str] = field(default_factory=dict)
+    #: Event id → topic id of replies whose starter is not known yet (``thread_owner_key`` None).
+    unresolved: dict[str, int] = field(default_factory=dict)
 
     def add(self, results: Iterable[SourceEvent | Rejected]) -> None:
         """Sort events and rejected records into their lists."""
@@ -75,7 +86,8 @@ def _post_id(post: Any) -> int | None:
         return None
 
 
-def _created(post: Mapping[str, Any]) -> datetime:
+def post_created_at(post: Mapping[str, Any]) -> datetime:
+    """When a post was written; BadRecord when ``created_at`` is missing or unreadable."""
     value = v.text(post, "created_at", required=True)
     try:
         return parse_time(value or "")
@@ -98,7 +110,7 @@ class DiscourseSource:
         self.policy = policy or RetryPolicy(SERVICE)
         self.pacer = pacer or Pacer()
         self._categories: dict[int, str] | None = None
-        self._topic_owners: dict[int, int | None] = {}
+        self._topic_owners: dict[int, str | None] = {}
 
     # -- calls -------------------------------------------------------------------------
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -172,24 +184,33 @@ class DiscourseSource:
                     continue
         return self._categories
 
-    def thread_owner(self, post: dict[str, Any]) -> str | None:
-        """Member key of whoever started the post's topic (cached; one topic read when unseen).
+    def remember_owners(self, owners: Mapping[int, str | None]) -> None:
+        """Topic id → starter's member key, known from elsewhere (the store's topic cache)."""
+        self._topic_owners.update(owners)
 
-        Classification needs it: a reply in someone else's question thread is an answer.
+    def topic_owner(self, topic_id: int) -> str | None:
+        """Member key of whoever started a topic: one topic read, then cached.
+
+        The fallback for a reply whose topic began before anything we have read; a deleted
+        or private topic has no owner (the reply stays a plain reply).
         """
-        topic_id = post.get("topic_id")
-        if not isinstance(topic_id, int):
-            return None
-        if post.get("post_number") == 1 and isinstance(post.get("user_id"), int):
-            self._topic_owners[topic_id] = post["user_id"]
         if topic_id not in self._topic_owners:
             try:
-                topic = self._call(self.client.topic, v.text(post, "topic_slug") or "-", topic_id) or {}
+                topic = self._call(self.client._get, f"/t/{topic_id}.json") or {}
             except ConnectorError:
-                topic = {}  # deleted or private topic: the reply stays a plain reply
-            self._topic_owners[topic_id] = _topic_owner(topic)
-        owner_id = self._topic_owners[topic_id]
-        return f"{SERVICE}:{owner_id}" if owner_id is not None else None
+                topic = {}
+            owner_id = _topic_owner(topic)
+            self._topic_owners[topic_id] = f"{SERVICE}:{owner_id}" if owner_id is not None else None
+        return self._topic_owners[topic_id]
+
+    def _learn_starters(self, posts: Iterable[Any], page: PostPage) -> None:
+        """Note who started each topic whose first post is among ``posts`` (no request)."""
+        for post in posts:
+            if not isinstance(post, Mapping) or post.get("post_number") != 1:
+                continue
+            topic_id, user_id = post.get("topic_id"), post.get("user_id")
+            if isinstance(topic_id, int) and isinstance(user_id, int) and not isinstance(user_id, bool):
+                page.starters[topic_id] = self._topic_owners[topic_id] = f"{SERVICE}:{user_id}"
 
     def post_pages(
         self, cursor: int | None, *, now: datetime, likes_lookback: timedelta = timedelta(days=2),
@@ -212,6 +233,7 @@ class DiscourseSource:
             if not posts:
                 return
             page = PostPage(position=before)
+            self._learn_starters(posts, page)
             reached_end = False
             for post in posts:
                 post_id = _post_id(post)
@@ -223,7 +245,7 @@ class DiscourseSource:
                     continue
                 is_new = cursor is None or post_id > cursor
                 try:
-                    created = _created(post)
+                    created = post_created_at(post)
                 except BadRecord as err:
                     page.rejected.append(Rejected(f"post:{post_id}", f"post: {err}", post))
                     continue
@@ -233,7 +255,7 @@ class DiscourseSource:
                 try:
                     liked = _like_count(post)
                     if is_new:
-                        page.events.append(self._post_event(post, created))
+                        page.events.append(self._post_event(post, created, page))
                 except BadRecord as err:
                     page.rejected.append(Rejected(f"post:{post_id}", f"post: {err}", post))
                     continue
@@ -252,39 +274,24 @@ class DiscourseSource:
             reason = str(err)
         return Rejected(_ref("post", post), f"post: {reason}", post)
 
-    def _post_url(self, post: Mapping[str, Any]) -> str:
-        slug = v.text(post, "topic_slug") or "-"
-        number = v.integer(post, "post_number") or 1
-        return f"{self.base_url}/t/{slug}/{v.integer(post, 'topic_id', required=True)}/{number}"
-
     def _category(self, post: Mapping[str, Any]) -> str | None:
         category_id = v.integer(post, "category_id")
         return self.categories().get(category_id) if category_id is not None else None
 
-    def _post_event(self, post: Mapping[str, Any], created: datetime) -> SourceEvent:
-        """A post as a topic, reply or solution event; BadRecord when a field is unusable."""
-        user_id = v.integer(post, "user_id", required=True)
-        url = self._post_url(post)
-        if v.flag(post, "accepted_answer"):
-            kind = "solution"
-        elif v.integer(post, "post_number") == 1:
-            kind = "topic"
-        else:
-            kind = "reply"
-        title = v.text(post, "topic_title")
-        body = v.text(post, "raw") or v.text(post, "excerpt") or ""
-        return SourceEvent(
-            source=SERVICE,
-            source_event_id=f"post:{post['id']}",
-            member_key=f"{SERVICE}:{user_id}",
-            kind=kind,
-            occurred_at=created,
-            url=url,
-            title=title,
-            text=body,
-            category=self._category(post),
-            thread_owner_key=self.thread_owner(post),
-        )
+    def _post_event(self, post: Mapping[str, Any], created: datetime, page: PostPage) -> SourceEvent:
+        """A post as an event; a reply whose topic's starter is not known yet goes into
+        ``page.unresolved`` (its first post comes later in the feed, or the caller knows it)."""
+        topic_id = v.integer(post, "topic_id", required=True)
+        return post_event(post, created, self.base_url, self._category(post),
+                          self._known_owner(topic_id, post, page))
+
+    def _known_owner(self, topic_id: int, post: Mapping[str, Any], page: PostPage) -> str | None:
+        if v.integer(post, "post_number") == 1:
+            return f"{SERVICE}:{v.integer(post, 'user_id', required=True)}"
+        if topic_id in self._topic_owners:
+            return self._topic_owners[topic_id]
+        page.unresolved[f"post:{post['id']}"] = topic_id
+        return None
 
     def _like_events(self, post: Mapping[str, Any], created: datetime) -> list[SourceEvent | Rejected]:
         """Who liked a post, every page of 200. Discourse does not say when a like was
@@ -315,21 +322,58 @@ class DiscourseSource:
             page += 1
 
     def _like_event(self, post: Mapping[str, Any], user: Any, created: datetime) -> SourceEvent | Rejected:
-        try:
-            user_id = v.integer(v.record(user, "liker"), "id", required=True, minimum=1)
-        except BadRecord as err:
-            payload = {"post_id": post["id"], "post_action_user": user}
-            return Rejected(None, f"like of post {post['id']}: {err}", payload)
-        return SourceEvent(
-            source=SERVICE,
-            source_event_id=f"like:{post['id']}:{user_id}",
-            member_key=f"{SERVICE}:{user_id}",
-            kind="like",
-            occurred_at=created,
-            url=self._post_url(post),
-            title=v.text(post, "topic_title"),
-            category=self._category(post),
-        )
+        return like_event(post, user, created, self.base_url, self._category(post))
+
+
+def post_url(post: Mapping[str, Any], base_url: str) -> str:
+    """The post's address on the forum; BadRecord without a topic id."""
+    slug = v.text(post, "topic_slug") or "-"
+    number = v.integer(post, "post_number") or 1
+    return f"{base_url}/t/{slug}/{v.integer(post, 'topic_id', required=True)}/{number}"
+
+
+def post_event(post: Mapping[str, Any], created: datetime, base_url: str, category: str | None,
+               thread_owner_key: str | None) -> SourceEvent:
+    """A post (of the feed or a webhook) as a topic, reply or solution event; BadRecord when a field is unusable."""
+    user_id = v.integer(post, "user_id", required=True)
+    if v.flag(post, "accepted_answer"):
+        kind = "solution"
+    elif v.integer(post, "post_number") == 1:
+        kind = "topic"
+    else:
+        kind = "reply"
+    return SourceEvent(
+        source=SERVICE,
+        source_event_id=f"post:{post['id']}",
+        member_key=f"{SERVICE}:{user_id}",
+        kind=kind,
+        occurred_at=created,
+        url=post_url(post, base_url),
+        title=v.text(post, "topic_title"),
+        text=v.text(post, "raw") or v.text(post, "excerpt") or "",
+        category=category,
+        thread_owner_key=thread_owner_key,
+    )
+
+
+def like_event(post: Mapping[str, Any], user: Any, when: datetime, base_url: str,
+               category: str | None) -> SourceEvent | Rejected:
+    """``user`` liked ``post`` at ``when``; a liker without a usable id is rejected, never a member."""
+    try:
+        user_id = v.integer(v.record(user, "liker"), "id", required=True, minimum=1)
+    except BadRecord as err:
+        payload = {"post_id": post["id"], "post_action_user": user}
+        return Rejected(None, f"like of post {post['id']}: {err}", payload)
+    return SourceEvent(
+        source=SERVICE,
+        source_event_id=f"like:{post['id']}:{user_id}",
+        member_key=f"{SERVICE}:{user_id}",
+        kind="like",
+        occurred_at=when,
+        url=post_url(post, base_url),
+        title=v.text(post, "topic_title"),
+        category=category,
+    )
 
 
 def _liker_key(user: Any) -> Any:

@@ -29,6 +29,7 @@ from connectors.retry import Pacer
 from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, Watermark
 from connectors.slack_source import SlackSource
 from connectors.store import Store
+from flows.discourse_threads import place_page, settle_held
 from flows.preflight import open_store, retry_transient
 from flows.progress import PullProgress
 from scoring.classify import ClassificationRules, to_activity
@@ -96,7 +97,7 @@ class DiscourseMark:
       retry_condition_fn=retry_transient)
 def pull_discourse(
     block_name: str, database_block: str | None, now: datetime, rules: ClassificationRules,
-    requests_per_minute: float | None = None, likes_lookback_days: float = 2,
+    requests_per_minute: float | None = None, likes_lookback_days: float | None = None, topic_reads: int = 300,
 ) -> dict[str, int]:
     """Members and new posts/likes since the cursor, checkpointed page by page.
 
@@ -104,9 +105,14 @@ def pull_discourse(
     checkpoint after every page (the lowest post id read). A run that is cancelled or
     crashes resumes below that checkpoint, finishes the range, and only then reads what was
     posted meanwhile: nothing is read twice, nothing is lost.
+
+    Replies wait in the store for their topic's first post (`flows.discourse_threads`); those
+    whose topic began before anything read cost one topic read each, ``topic_reads`` a run.
     """
     block = DiscourseCredentials.load(block_name)
     pace = block.requests_per_minute if requests_per_minute is None else requests_per_minute
+    if likes_lookback_days is None:  # with webhooks, likes arrive as they are given
+        likes_lookback_days = 0 if block.webhook_secret is not None else 2
     source = DiscourseSource(block.get_client(), pacer=Pacer(pace))
     counts = Counter[str]()
     progress = PullProgress("Discourse")
@@ -120,6 +126,7 @@ def pull_discourse(
             counts["resumed_below"] = mark.before
             mark = _read_discourse_range(mark, *read)
         _read_discourse_range(mark, *read)  # ... then read what came after it
+        counts.update(settle_held(store, source, lambda events: _activities(events, rules), topic_reads))
     get_run_logger().info("Discourse: %s", dict(counts))
     return dict(counts)
 
@@ -135,8 +142,10 @@ def _read_discourse_range(
         high = mark.high if mark.high is not None else page.max_post_id
         mark = DiscourseMark(mark.done, max(high, page.max_post_id), page.position)
         counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
-        counts["new_activities"] += store.save_page(activities=_activities(page.events, rules),
+        activities, threads = place_page(store, source, page, lambda events: _activities(events, rules))
+        counts["new_activities"] += store.save_page(activities=activities, threads=threads,
                                                     cursor=(DISCOURSE_POSTS_CURSOR, mark.dump()))
+        counts["replies_held"] += len(threads.hold)
         counts["events_seen"] += len(page.events)
         counts["pages"] += 1
         progress.update(mark.fraction(), f"{counts['pages']} pages, {counts['new_activities']} new activities")

@@ -16,5 +16,7 @@ from .errors import StoreError
 from .ledger import LedgerClaim, LedgerEntry
 from .quarantine import QuarantineEntry
 from .store import Store
+from .threads import ThreadChanges
 
-__all__ = ["LedgerClaim", "LedgerEntry", "QuarantineEntry", "Store", "StoreError", "default_database_url"]
+__all__ = ["LedgerClaim", "LedgerEntry", "QuarantineEntry", "Store", "StoreError", "ThreadChanges",
+           "default_database_url"]

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Table, and_, delete, func, or_, select, updat
 from scoring.records import Activity, CrmContact, Member
 
 from . import tables as t
+from . import threads as _threads
 from .dml import insert_ignore
 from .redact import PLACEHOLDER, Redactor
 from .rows import from_row
@@ -78,6 +79,8 @@ FORGET_RULES: Mapping[str, str] = {
     "crm_accounts": "nothing of theirs (companies)",
     "crm_opportunities": "nothing of theirs (deals)",
     "crm_writeback": "nothing of theirs (scores written onto companies)",
+    "held_events": "their held replies deleted; others' keep a title of theirs until placed, then stored as a placeholder",
+    "thread_owners": "the threads they started keep no starter (later replies there count as plain replies)",
 }
 
 
@@ -287,6 +290,7 @@ def forget(conn: Connection, *, member_keys: Collection[str] = (), emails: Colle
     drop(t.identity_people, or_(people.member_key.in_(keys), people.person_key.in_(keys)))
     drop(t.tier_state, and_(t.tier_state.c.kind == "member", t.tier_state.c.entity_id.in_(keys)))
     drop(t.signal_state, t.signal_state.c.entity_id.in_(keys))
+    deleted[t.held_events.name] += _threads.forget(conn, keys)
     if emails:
         drop(t.crm_contacts, func.lower(t.crm_contacts.c.email).in_(emails))
     if redactor:

@@ -26,6 +26,7 @@ from scoring.records import (
     Match,
     Member,
     Resolution,
+    SourceEvent,
     TierState,
 )
 
@@ -34,6 +35,7 @@ from . import locks as _locks
 from . import privacy as _privacy
 from . import quarantine as _quarantine
 from . import signal_states as _signals
+from . import threads as _threads
 from . import writeback as _writeback
 from .rows import from_row, to_row
 from . import tables as t
@@ -43,6 +45,7 @@ from .errors import StoreError
 from .ledger import LedgerClaim, LedgerEntry
 from .migrate import upgrade
 from .quarantine import QuarantineEntry
+from .threads import ThreadChanges
 
 __all__ = ["Store"]
 
@@ -161,16 +164,32 @@ class Store:
         members: Iterable[Member] = (),
         activities: Iterable[Activity] = (),
         cursor: tuple[str, str] | None = None,
+        threads: ThreadChanges | None = None,
     ) -> int:
-        """Store one pulled page and advance its cursor atomically; returns new activities."""
+        """Store one pulled page and advance its cursor atomically; returns new activities.
+
+        ``threads`` (starters learned, replies held or released) goes in the same transaction.
+        """
         with self._write() as conn:
             now = _now()
             members = _privacy.admit_members(conn, members, now)
             upsert(conn, t.members, (to_row(m, updated_at=now) for m in members))
             inserted = self._add_activities(conn, activities)
+            if threads is not None:
+                _threads.apply(conn, threads, now)
             if cursor is not None:
                 self._set_cursor(conn, *cursor)
             return inserted
+
+    def thread_owners(self, source: str, thread_ids: Iterable[str]) -> dict[str, str | None]:
+        """thread id → its starter's member key, for the threads whose starter is known."""
+        with self._read() as conn:
+            return _threads.owners(conn, source, thread_ids)
+
+    def held_events(self, source: str, thread_ids: Iterable[str] | None = None) -> list[tuple[str, SourceEvent]]:
+        """(thread id, reply) held until the thread's starter is known (all, or of ``thread_ids``)."""
+        with self._read() as conn:
+            return _threads.held(conn, source, thread_ids)
 
     # -- CRM cache ----------------------------------------------------------------------
 
@@ -229,16 +248,19 @@ class Store:
 
     # -- inbound events -------------------------------------------------------------------
 
-    def save_inbound_event(self, source: str, event_id: str, activities: Iterable[Activity] = ()) -> int | None:
+    def save_inbound_event(self, source: str, event_id: str, activities: Iterable[Activity] = (),
+                           threads: ThreadChanges | None = None) -> int | None:
         """Store a delivered event's activities once: None when the event id was seen before.
 
-        The id and the activities go in one transaction, so a failure stores neither and the
-        sender's retry is processed in full.
+        The id, the activities and ``threads`` (a reply held for its thread's starter) go in
+        one transaction, so a failure stores none and the sender's retry is processed in full.
         """
         with self._write() as conn:
             row = {"source": source, "event_id": event_id, "received_at": _now()}
             if insert_ignore(conn, t.inbound_events, [row], conflict=("source", "event_id")) == 0:
                 return None
+            if threads is not None:
+                _threads.apply(conn, threads, _now())
             return self._add_activities(conn, activities)
 
     # -- identity -----------------------------------------------------------------------

@@ -34,6 +34,7 @@ __all__ = [
     "crm_opportunities",
     "crm_owners",
     "crm_writeback",
+    "held_events",
     "identity_matches",
     "identity_overrides",
     "identity_people",
@@ -45,6 +46,7 @@ __all__ = [
     "quarantine",
     "signal_state",
     "sync_cursors",
+    "thread_owners",
     "tier_state",
 ]
 
@@ -212,6 +214,29 @@ crm_writeback = Table(
     Column("velocity", Float, nullable=False),
     Column("last_activity_at", UTCDateTime),
     Column("written_at", UTCDateTime, nullable=False),
+)
+
+#: Who started each thread (a Discourse topic), learned once ever (migration 0009, `connectors.store.threads`).
+thread_owners = Table(
+    "thread_owners",
+    metadata,
+    Column("source", CleanString, primary_key=True),
+    Column("thread_id", CleanString, primary_key=True),
+    Column("owner_key", CleanString),
+    Column("learned_at", UTCDateTime, nullable=False),
+)
+
+#: Replies read before their thread's starter is known, held until it is (migration 0009).
+held_events = Table(
+    "held_events",
+    metadata,
+    Column("source", CleanString, primary_key=True),
+    Column("source_event_id", CleanString, primary_key=True),
+    Column("thread_id", CleanString, nullable=False),
+    Column("member_key", CleanString, nullable=False),
+    Column("event", JSONDocument, nullable=False),
+    Column("held_at", UTCDateTime, nullable=False),
+    Index("ix_held_events_thread", "source", "thread_id"),
 )
 
 signal_state = Table(

@@ -41,7 +41,7 @@ def test_migrations_create_every_table(store: Store) -> None:
     assert TABLES <= names
     assert "alembic_version" in names
     with store.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0008"
+        assert current_revision(conn) == head_revision() == "0009"
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
