@@ -44,6 +44,12 @@ class DiscourseCredentials(Block):
     api_username: str = Field(default="system", description="User the API key acts as.")
     api_key: SecretStr = Field(description="An admin API key (Admin → API → Keys).")
     timeout_seconds: float = Field(default=30, description="Timeout of one request.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret of the forum's webhook (Admin → API → Webhooks, events Post and Like) when the "
+                    "Discourse webhook receiver runs: likes then arrive as they are given, and syncs stop re-reading "
+                    "recent posts for likes.",
+    )
     requests_per_minute: float = Field(
         default=50, ge=0, le=6000,
         description="Pacing of our calls: Discourse allows 60 a minute for all admin API keys of a site "

@@ -27,18 +27,16 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 
 from connectors.errors import ConnectorError, NotFoundError
 from connectors.slack import _translated
 from connectors.slack_event_payload import PoisonEvent, is_slack_id, source_events
-from connectors.slack_events_server import BackgroundServer, ServerLimits
+from connectors.slack_events_server import BackgroundServer, EventResult, ServerLimits
 from connectors.store import Store
-from connectors.store.errors import StoreError
+from connectors.store.errors import StoreError, is_transient
 from scoring.classify import ClassificationRules, to_activity
 
 __all__ = ["EventResult", "ServerLimits", "SlackEventsReceiver", "channel_names_from", "slack_signature"]
@@ -47,15 +45,6 @@ log = logging.getLogger("connectors.slack_events")
 SOURCE = "slack"
 #: Slack's replay window for ``X-Slack-Request-Timestamp``.
 MAX_CLOCK_SKEW_S = 300
-
-
-@dataclass(frozen=True)
-class EventResult:
-    """What the receiver answered and stored for one request."""
-
-    status: int
-    body: dict[str, Any]
-    stored: int = 0
 
 
 def channel_names_from(client: WebClient) -> Callable[[str], str | None]:
@@ -90,14 +79,6 @@ def slack_signature(secret: bytes, timestamp: str, body: bytes) -> str:
     """
     base = b"v0:" + timestamp.encode("ascii") + b":" + body
     return "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
-
-
-def _transient(err: StoreError) -> bool:
-    """True when the database could not be used (retry later), False when it refused the data."""
-    cause = err.__cause__
-    if isinstance(cause, DBAPIError):
-        return cause.connection_invalidated or isinstance(cause, (OperationalError, InterfaceError))
-    return not isinstance(cause, StatementError)  # a value that could not be bound: the data
 
 
 class SlackEventsReceiver:
@@ -178,7 +159,7 @@ class SlackEventsReceiver:
         try:
             stored = self.store.save_inbound_event(SOURCE, event_id, activities)
         except StoreError as err:
-            if _transient(err):
+            if is_transient(err):
                 raise
             return self._quarantine(event_id, f"the store refused its activities: {err}", body)
         if stored is None:

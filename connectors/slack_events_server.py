@@ -30,12 +30,21 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["BackgroundServer", "EventsApp", "Handler", "ServerLimits"]
+__all__ = ["BackgroundServer", "EventResult", "EventsApp", "Handler", "ServerLimits"]
 
 log = logging.getLogger("connectors.slack_events")
 
 #: ``(headers with lower-case names, body) -> (status, JSON body)``; runs in a worker thread.
 Handler = Callable[[Mapping[str, str], bytes], tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What a receiver answered and stored for one request."""
+
+    status: int
+    body: dict[str, Any]
+    stored: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import threading
+from typing import Any
 from pathlib import Path
 
 __all__ = ["main"]
@@ -77,7 +78,7 @@ def _override(args: argparse.Namespace) -> int:
 
 def _slack_events(args: argparse.Namespace) -> int:
     from connectors.blocks import CommunitySlackCredentials
-    from connectors.slack_events import ServerLimits, SlackEventsReceiver, channel_names_from
+    from connectors.slack_events import SlackEventsReceiver, channel_names_from
     from connectors.store import Store
 
     block = CommunitySlackCredentials.load(args.block)
@@ -87,10 +88,35 @@ def _slack_events(args: argparse.Namespace) -> int:
     store = Store.open(args.database_url)
     receiver = SlackEventsReceiver(store, block.signing_secret.get_secret_value(),
                                    channel_names=channel_names_from(block.get_client()))
-    server = receiver.serve(args.host, args.port, limits=ServerLimits(
+    return _serve(receiver, store, args, "Slack events", "/slack/events")
+
+
+def _discourse_webhooks(args: argparse.Namespace) -> int:
+    from connectors.blocks import DiscourseCredentials
+    from connectors.discourse import DiscourseSource
+    from connectors.discourse_webhooks import DiscourseWebhookReceiver
+    from connectors.store import Store
+
+    block = DiscourseCredentials.load(args.block)
+    if block.webhook_secret is None:
+        print(f"block {args.block!r} has no webhook_secret: add the secret of the forum's webhook to it",
+              file=sys.stderr)
+        return 2
+    categories = DiscourseSource(block.get_client()).categories()  # one call; posts name their category by id
+    store = Store.open(args.database_url)
+    receiver = DiscourseWebhookReceiver(store, block.webhook_secret.get_secret_value(), block.base_url,
+                                        categories=categories)
+    return _serve(receiver, store, args, "Discourse webhooks", "/discourse/webhooks")
+
+
+def _serve(receiver: Any, store: Any, args: argparse.Namespace, name: str, path: str) -> int:
+    """Serve a receiver until Ctrl-C, with the limits the command line gives."""
+    from connectors.slack_events_server import ServerLimits
+
+    server = receiver.serve(args.host, args.port, path=path, limits=ServerLimits(
         max_body_bytes=args.max_body_bytes, read_timeout=args.read_timeout,
         workers=args.workers, max_connections=args.max_connections))
-    print(f"Slack events: http://{args.host}:{server.server_address[1]}/slack/events (Ctrl-C stops)", flush=True)
+    print(f"{name}: http://{args.host}:{server.server_address[1]}{path} (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -112,6 +138,16 @@ def _sandbox(args: argparse.Namespace) -> int:
     except (NoPrefectAPI, OSError) as err:
         print(f"sandbox: {err}", file=sys.stderr)
         return 2
+
+
+def _receiver_options(parser: argparse.ArgumentParser, port: int) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (behind a TLS proxy keep 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--max-body-bytes", type=int, default=1 << 20, help="larger bodies get 413, unread")
+    parser.add_argument("--read-timeout", type=float, default=10.0, help="seconds for the headers, then for the body (408)")
+    parser.add_argument("--workers", type=int, default=8, help="threads that verify and store deliveries")
+    parser.add_argument("--max-connections", type=int, default=256, help="beyond this, requests get 503 (the sender retries)")
+    parser.add_argument("--database-url", default=None, help="state database (default: the configured one)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,14 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     override.set_defaults(func=_override)
     events = sub.add_parser("slack-events", help="run the Slack Events API receiver (real-time capture)")
     events.add_argument("--block", default="community-slack-source", help="Community Slack block with the signing secret")
-    events.add_argument("--host", default="127.0.0.1", help="interface to bind (behind a TLS proxy keep 127.0.0.1)")
-    events.add_argument("--port", type=int, default=3000)
-    events.add_argument("--max-body-bytes", type=int, default=1 << 20, help="larger bodies get 413, unread")
-    events.add_argument("--read-timeout", type=float, default=10.0, help="seconds for the headers, then for the body (408)")
-    events.add_argument("--workers", type=int, default=8, help="threads that verify and store events")
-    events.add_argument("--max-connections", type=int, default=256, help="beyond this, requests get 503 (Slack retries)")
-    events.add_argument("--database-url", default=None, help="state database (default: the configured one)")
+    _receiver_options(events, port=3000)
     events.set_defaults(func=_slack_events)
+    hooks = sub.add_parser("discourse-webhooks", help="run the Discourse webhook receiver (posts and likes as they happen)")
+    hooks.add_argument("--block", default="discourse", help="Discourse Credentials block with the webhook secret")
+    _receiver_options(hooks, port=3001)
+    hooks.set_defaults(func=_discourse_webhooks)
     box = sub.add_parser("sandbox", help="emulated services + blocks for trying the deployments in a Prefect UI")
     box.add_argument("--port-base", type=int, default=4300,
                      help="Discourse on this port, HubSpot +1, alerts Slack +2, Salesforce +3, community Slack +4")

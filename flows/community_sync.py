@@ -56,7 +56,7 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     nurture_salesforce_campaign_id: str | None = None,
     reemergence_mode: PlaybookMode = "draft",
     discourse_requests_per_minute: Annotated[float | None, Field(ge=0, le=6000)] = None,
-    likes_lookback_days: Annotated[float, Field(ge=0, le=365)] = 2,
+    likes_lookback_days: Annotated[float | None, Field(ge=0, le=365)] = None,
     slack_pacing: SlackPacing | None = None,
     slack_backfill_days: Annotated[float, Field(gt=0, le=3650)] = 90,
     leaderboard_size: Annotated[int, Field(ge=1, le=1000)] = 25,
@@ -96,7 +96,8 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
         reemergence_mode: Re-emergence playbook (a member back after 60+ silent days at a Consideration or Intent
             account): `live` gives the owner a CRM note (task), `draft` posts it to the review channel, `off`.
         discourse_requests_per_minute: Overrides the Discourse block's pacing (calls a minute; 0 = unpaced); empty = the block's.
-        likes_lookback_days: Posts this young are re-read for new likes.
+        likes_lookback_days: Posts this young are re-read for new likes; empty = 2, or 0 when the Discourse
+            block has a webhook secret (likes then arrive through the webhook receiver).
         slack_pacing: Overrides the community Slack block's pacing (tier3, limited, unpaced); empty = the block's.
         slack_backfill_days: How far back a channel's first sync reads.
         leaderboard_size: Accounts in the leaderboard artifact.

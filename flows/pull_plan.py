@@ -34,7 +34,7 @@ class PullPlan:
     hubspot_block: str | None
     salesforce_block: str | None
     discourse_requests_per_minute: float | None
-    likes_lookback_days: float
+    likes_lookback_days: float | None
     slack_pacing: str | None
     slack_backfill_days: float
 

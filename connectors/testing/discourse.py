@@ -20,6 +20,7 @@ import html
 from datetime import datetime
 from typing import Any
 
+from connectors.testing._discourse_webhooks import WebhookSender
 from connectors.testing._discourse_writes import ForumWrites
 from connectors.testing.community import Category, Community, Person, Post
 from connectors.testing.poison import Poison
@@ -66,6 +67,8 @@ class DiscourseEmulator(Emulator):
         self.before_mode = "exclusive"
         #: Groups (a "champions" group is seeded) and private messages, with their rules.
         self.forum = ForumWrites(community)
+        #: Webhook events sent as posts and likes are made through `like` and `reply`.
+        self.webhooks = WebhookSender("http://127.0.0.1")
         self.forum.register(self.route)  # before /t/{slug}/{id}: /t/external_id/... is theirs
         self.route("GET", r"/admin/users/list/(?P<flag>[a-z_]+)(?:\.json)?", self.list_users)
         self.route("GET", r"/posts(?:\.json)?", self.latest_posts)
@@ -99,6 +102,27 @@ class DiscourseEmulator(Emulator):
                 headers["Retry-After"] = str(fault.retry_after)
             return json_response(body, 429, headers)
         return super().fault_response(fault)
+
+    # -- activity as it happens, with its webhooks ---------------------------------------------
+    def like(self, post_id: int, user_id: int, when: datetime | None = None) -> None:
+        """A member likes a post: stored, then the ``post_liked`` webhook (when one is configured)."""
+        self.community.add_like(post_id, user_id, when)
+        with self.community.lock:
+            post = self.community.post_by_id(post_id)
+            person = self.community.person_by_id(user_id)
+            assert post is not None and person is not None
+            payload = {"like": {"post": self._post_json(post), "user": {
+                "id": person.id, "username": person.username, "name": person.name,
+                "avatar_template": _avatar(person)}}}
+        self.webhooks.send("like", "post_liked", payload)
+
+    def reply(self, topic_id: int, user_id: int, raw: str, when: datetime | None = None) -> Post:
+        """A member replies: stored, then the ``post_created`` webhook (when one is configured)."""
+        post = self.community.add_reply(topic_id, user_id, raw, when)
+        with self.community.lock:
+            payload = {"post": self._post_json(post)}
+        self.webhooks.send("post", "post_created", payload)
+        return post
 
     # -- users -----------------------------------------------------------------------------
     def _last_seen(self) -> dict[int, datetime]:
