@@ -176,10 +176,20 @@ class Store:
             upsert(conn, t.members, (to_row(m, updated_at=now) for m in members))
             inserted = self._add_activities(conn, activities)
             if threads is not None:
-                _threads.apply(conn, threads, now)
+                self._apply_threads(conn, threads, now)
             if cursor is not None:
                 self._set_cursor(conn, *cursor)
             return inserted
+
+    @staticmethod
+    def _apply_threads(conn: Connection, threads: ThreadChanges, now: datetime) -> None:
+        """Apply thread changes; a forgotten member starts no thread and has no reply held."""
+        keys = {o for o in threads.owners.values() if o} | {e.member_key for _, e in threads.hold}
+        out = _privacy.opted_out_keys(conn, keys)
+        if out:
+            threads = replace(threads, owners={k: (None if v in out else v) for k, v in threads.owners.items()},
+                              hold=[(k, e) for k, e in threads.hold if e.member_key not in out])
+        _threads.apply(conn, threads, now)
 
     def thread_owners(self, source: str, thread_ids: Iterable[str]) -> dict[str, str | None]:
         """thread id → its starter's member key, for the threads whose starter is known."""
@@ -260,7 +270,7 @@ class Store:
             if insert_ignore(conn, t.inbound_events, [row], conflict=("source", "event_id")) == 0:
                 return None
             if threads is not None:
-                _threads.apply(conn, threads, _now())
+                self._apply_threads(conn, threads, _now())
             return self._add_activities(conn, activities)
 
     # -- identity -----------------------------------------------------------------------
