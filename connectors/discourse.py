@@ -128,14 +128,16 @@ class DiscourseSource:
         return self.policy.call(attempt)
 
     # -- members -----------------------------------------------------------------------
-    def member_pages(self, flag: str = "active") -> Iterator[MemberPage]:
-        """All members with their emails, a page of up to 100 at a time.
+    def member_pages(self, flag: str = "active", *, newer_than: int | None = None) -> Iterator[MemberPage]:
+        """Members with their emails, newest first, a page of up to 100 at a time.
 
-        A user record that cannot be read goes to the page's ``rejected`` list.
+        All of them, or with ``newer_than`` (a user id) only the pages down to the first user
+        at or below it: user ids grow with sign-ups, so the members who joined since. A user
+        record that cannot be read goes to the page's ``rejected`` list.
         """
         page = 1
         while True:
-            users = self._call(self.client.list_users, flag, show_emails="true", page=page)
+            users = self._call(self.client.list_users, flag, show_emails="true", order="created", page=page)
             if not users:
                 return
             if not isinstance(users, list):
@@ -147,6 +149,8 @@ class DiscourseSource:
                 except BadRecord as err:
                     members.rejected.append(Rejected(_ref("user", user), f"user: {err}", user))
             yield members
+            if newer_than is not None and any(int(m.external_id) <= newer_than for m in members.members):
+                return
             page += 1
 
     @staticmethod

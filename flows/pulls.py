@@ -46,6 +46,9 @@ __all__ = [
 ]
 
 DISCOURSE_POSTS_CURSOR = "discourse:posts"
+DISCOURSE_MEMBERS_CURSOR = "discourse:members"
+#: How often every member is read again (emails and roles change; sign-ups are read every run).
+MEMBERS_REFRESH = timedelta(days=1)
 HUBSPOT = "hubspot"
 SALESFORCE = "salesforce"
 
@@ -117,9 +120,7 @@ def pull_discourse(
     counts = Counter[str]()
     progress = PullProgress("Discourse")
     with open_store(database_block) as store:
-        for page in source.member_pages():
-            counts["members"] += store.upsert_members(page)
-            counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
+        _read_discourse_members(store, source, now, counts)
         mark = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
         read = (store, source, now, rules, likes_lookback_days, counts, progress)
         if mark.before is not None:  # finish the interrupted range first ...
@@ -129,6 +130,21 @@ def pull_discourse(
         counts.update(settle_held(store, source, lambda events: _activities(events, rules), topic_reads))
     get_run_logger().info("Discourse: %s", dict(counts))
     return dict(counts)
+
+
+def _read_discourse_members(store: Store, source: DiscourseSource, now: datetime, counts: Counter[str]) -> None:
+    """New members since the last read (a page or two); every member once a day, for changed emails and roles."""
+    stored = json.loads(store.get_cursor(DISCOURSE_MEMBERS_CURSOR) or "{}")
+    full_at = datetime.fromisoformat(stored["full_at"]) if "full_at" in stored else None
+    full = full_at is None or now - full_at >= MEMBERS_REFRESH
+    high = int(stored.get("high", 0))
+    for page in source.member_pages(newer_than=None if full else high):
+        counts["members"] += store.upsert_members(page)
+        counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
+        high = max([high, *(int(m.external_id) for m in page.members)])
+        counts["member_pages"] += 1
+    cursor = {"high": high, "full_at": (now if full else full_at).isoformat()}  # type: ignore[union-attr]
+    store.set_cursor(DISCOURSE_MEMBERS_CURSOR, json.dumps(cursor))
 
 
 def _read_discourse_range(

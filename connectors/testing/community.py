@@ -254,6 +254,15 @@ class Community:
         if user_id not in self._people:
             raise KeyError(f"no person {user_id}")
 
+    def add_person(self, username: str, email: str, created_at: datetime | None = None) -> Person:
+        """A member signs up (the next user id, no company, no CRM contact)."""
+        with self.lock:
+            person = Person(max(self._people, default=0) + 1, username, username.title(), email, None, None,
+                            f"U{username.upper()[:9]}", False, created_at or self.now)
+            self.people.append(person)
+            self._people[person.id] = person
+            return person
+
     def _next_post_id(self) -> int:
         return max(self._posts, default=0) + 1
 

@@ -179,7 +179,11 @@ class DiscourseEmulator(Emulator):
         wanted = request.arg("email")
         if wanted:
             people = [p for p in people if p.email.lower() == wanted.lower()]
-        people.sort(key=lambda p: (p.created_at, p.id), reverse=True)  # Discourse: newest first
+        order = request.arg("order")
+        if order == "created":
+            people.sort(key=lambda p: (p.created_at, p.id), reverse=request.arg("asc") != "true")
+        else:  # Discourse's own order for the list: last seen first (it moves as members visit)
+            people.sort(key=lambda p: (seen.get(p.id) or p.created_at, p.id), reverse=request.arg("asc") != "true")
         chunk = people[(page - 1) * USERS_PER_PAGE: page * USERS_PER_PAGE]
         emails = request.arg("show_emails") == "true"
         return json_response([self.poison.apply("user", p.id, self.user_json(p, seen.get(p.id), emails))
