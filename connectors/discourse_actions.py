@@ -87,12 +87,14 @@ class DiscourseActions:
         self.pacer = pacer or Pacer()
 
     @classmethod
-    def from_block(cls, block: DiscourseCredentials, *, policy: RetryPolicy | None = None) -> DiscourseActions:
-        """Actions through a credentials block, paced at its ``requests_per_minute``.
+    def from_block(cls, block: DiscourseCredentials, *, policy: RetryPolicy | None = None,
+                   shared: Callable[[], None] | None = None) -> DiscourseActions:
+        """Actions through a credentials block, paced at its ``requests_per_minute`` (and ``shared``:
+        the site's budget shared with other processes).
 
         The messages come from the block's ``api_username`` (``system`` by default).
         """
-        return cls(block.get_client(), policy=policy, pacer=Pacer(block.requests_per_minute))
+        return cls(block.get_client(), policy=policy, pacer=Pacer(block.requests_per_minute, shared=shared))
 
     def _once(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One paced call, pydiscourse's errors turned into ours; no retry here."""

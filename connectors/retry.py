@@ -76,7 +76,11 @@ class RetryPolicy:
 
 
 class Pacer:
-    """Spaces calls to at most ``per_minute`` a minute (0 = unpaced), across threads."""
+    """Spaces calls to at most ``per_minute`` a minute (0 = unpaced), across threads.
+
+    ``shared`` waits for a budget shared with other processes (a Prefect rate limit, see
+    `flows.rate_limits`); the local spacing stays, so a process never goes faster alone.
+    """
 
     def __init__(
         self,
@@ -84,15 +88,19 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: Callable[[], None] | None = None,
     ) -> None:
         self.interval = 60.0 / per_minute if per_minute > 0 else 0.0
         self._clock = clock
         self._sleep = sleep
+        self._shared = shared
         self._next = 0.0
         self._lock = threading.Lock()
 
     def wait(self) -> None:
         """Block until the next call is allowed."""
+        if self._shared is not None:
+            self._shared()
         if not self.interval:
             return
         with self._lock:

@@ -32,6 +32,7 @@ from connectors.store import Store
 from flows.discourse_threads import place_page, settle_held
 from flows.preflight import open_store, retry_transient
 from flows.progress import PullProgress
+from flows.rate_limits import discourse_limit_name, shared_rate_limit
 from scoring.classify import ClassificationRules, to_activity
 from scoring.records import Activity, SourceEvent
 
@@ -116,7 +117,8 @@ def pull_discourse(
     pace = block.requests_per_minute if requests_per_minute is None else requests_per_minute
     if likes_lookback_days is None:  # with webhooks, likes arrive as they are given
         likes_lookback_days = 0 if block.webhook_secret is not None else 2
-    source = DiscourseSource(block.get_client(), pacer=Pacer(pace))
+    shared = shared_rate_limit(discourse_limit_name(block.base_url), pace)
+    source = DiscourseSource(block.get_client(), pacer=Pacer(pace, shared=shared))
     counts = Counter[str]()
     progress = PullProgress("Discourse")
     with open_store(database_block) as store:

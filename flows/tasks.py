@@ -238,5 +238,8 @@ def forum_actions(discourse_block: str) -> Any:
     """The Discourse connector that invites champions (group memberships, private messages)."""
     from connectors.blocks import DiscourseCredentials
     from connectors.discourse_actions import DiscourseActions
+    from flows.rate_limits import discourse_limit_name, shared_rate_limit
 
-    return DiscourseActions.from_block(DiscourseCredentials.load(discourse_block))
+    block = DiscourseCredentials.load(discourse_block)
+    shared = shared_rate_limit(discourse_limit_name(block.base_url), block.requests_per_minute)
+    return DiscourseActions.from_block(block, shared=shared)

@@ -17,6 +17,10 @@ back too), ``"ignored"`` like a proxy that drops the parameter (always the newes
 from __future__ import annotations
 
 import html
+import math
+import threading
+import time
+from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +71,10 @@ class DiscourseEmulator(Emulator):
         self.before_mode = "exclusive"
         #: Groups (a "champions" group is seeded) and private messages, with their rules.
         self.forum = ForumWrites(community)
+        #: Discourse's site-wide admin API budget when set (`limit_site`): (requests, window seconds).
+        self.site_limit: tuple[int, float] | None = None
+        self._granted: deque[float] = deque()
+        self._budget_lock = threading.Lock()
         #: Webhook events sent as posts and likes are made through `like` and `reply`.
         self.webhooks = WebhookSender("http://127.0.0.1")
         self.forum.register(self.route)  # before /t/{slug}/{id}: /t/external_id/... is theirs
@@ -81,7 +89,26 @@ class DiscourseEmulator(Emulator):
         key, user = request.header("Api-Key"), request.header("Api-Username")
         if key != self.api_key or not user or user != self.api_username:
             return self.error_response(403, "You are not permitted to view the requested resource.")
-        return None
+        return self._over_site_limit()
+
+    def limit_site(self, requests_per_window: int, window_seconds: float = 60.0) -> None:
+        """Enforce Discourse's admin API budget for the whole site (60 a minute by default there):
+        a request beyond it is answered 429 with the seconds to wait."""
+        self.site_limit = (requests_per_window, window_seconds)
+
+    def _over_site_limit(self) -> Response | None:
+        if self.site_limit is None:
+            return None
+        budget, window = self.site_limit
+        with self._budget_lock:
+            now = time.monotonic()
+            while self._granted and self._granted[0] <= now - window:
+                self._granted.popleft()
+            if len(self._granted) < budget:
+                self._granted.append(now)
+                return None
+            wait = max(1, math.ceil(self._granted[0] + window - now))
+        return self.fault_response(Fault(path="", status=429, retry_after=wait))
 
     def error_response(self, status: int, message: str) -> Response:
         kinds = {403: "invalid_access", 404: "not_found", 429: "rate_limit"}

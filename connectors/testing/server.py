@@ -49,6 +49,8 @@ class RecordedRequest:
     status: int = 0
     #: The client's address and port: requests on one kept-alive connection share it.
     peer: tuple[str, int] = ("", 0)
+    #: When it arrived (``time.monotonic()``).
+    at: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -234,6 +236,7 @@ class _HTTPHandler(BaseHTTPRequestHandler):
             headers=dict(self.headers.items()),
             body=body,
             peer=tuple(self.client_address[:2]),
+            at=time.monotonic(),
         )
         response = self.server.emulator._respond(recorded)
         self.server.emulator._record(recorded)
