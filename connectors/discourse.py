@@ -17,6 +17,7 @@ session and raises 429s at once: our :class:`RetryPolicy` is the only one that r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +35,7 @@ from connectors.sanitize import clean_text
 from connectors.validate import BadRecord, MemberPage, Rejected
 from scoring.records import Member, SourceEvent
 
-__all__ = ["DiscourseSource", "MemberPage", "PagingStalled", "PostPage", "Rejected", "like_event", "parse_time",
+__all__ = ["DiscourseSource", "LikePage", "MemberPage", "PagingStalled", "PostPage", "Rejected", "like_event", "parse_time",
            "post_created_at", "post_event", "post_url"]
 
 SERVICE = "discourse"
@@ -42,12 +43,27 @@ LIKE = 2
 _BOT_USERNAMES = frozenset({"system", "discobot"})
 
 
+#: Rows a Data Explorer run returns at most (the plugin's cap).
+LIKES_PER_QUERY = 10_000
+
+
 @dataclass
-class PostPage:
-    """One page of posts turned into events, plus what could not be read."""
+class _Page:
+    """Events read, plus the records that could not be."""
 
     events: list[SourceEvent] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+
+    def add(self, results: Iterable[SourceEvent | Rejected]) -> None:
+        """Sort events and rejected records into their lists."""
+        for result in results:
+            (self.rejected if isinstance(result, Rejected) else self.events).append(result)  # type: ignore[arg-type]
+
+
+@dataclass
+class PostPage(_Page):
+    """One page of posts turned into events, plus what could not be read."""
+
     max_post_id: int = 0
     #: The lowest post id read so far: the ``before`` that resumes after this page.
     position: int | None = None
@@ -56,10 +72,13 @@ class PostPage:
     #: Event id → topic id of replies whose starter is not known yet (``thread_owner_key`` None).
     unresolved: dict[str, int] = field(default_factory=dict)
 
-    def add(self, results: Iterable[SourceEvent | Rejected]) -> None:
-        """Sort events and rejected records into their lists."""
-        for result in results:
-            (self.rejected if isinstance(result, Rejected) else self.events).append(result)  # type: ignore[arg-type]
+
+@dataclass
+class LikePage(_Page):
+    """One page of the likes query: like events with their real time, and what could not be read."""
+
+    #: The highest like id read: the ``after_id`` of the next page.
+    after_id: int = 0
 
 
 def parse_time(value: str) -> datetime:
@@ -216,14 +235,46 @@ class DiscourseSource:
             if isinstance(topic_id, int) and isinstance(user_id, int) and not isinstance(user_id, bool):
                 page.starters[topic_id] = self._topic_owners[topic_id] = f"{SERVICE}:{user_id}"
 
+    def like_pages(self, query_id: int, after_id: int = 0) -> Iterator[LikePage]:
+        """Every like after ``after_id``, oldest first, 10,000 a call, through the Data Explorer query
+        ``query_id`` (the README has its SQL): one call per 10,000 likes instead of one per post."""
+        while True:
+            body = self._call(self.client._post, f"/admin/plugins/explorer/queries/{query_id}/run",
+                              params=json.dumps({"after_id": str(after_id)}), limit=str(LIKES_PER_QUERY))
+            if not isinstance(body, Mapping) or not isinstance(body.get("rows"), list):
+                raise error_for_status(SERVICE, 400, f"unexpected Data Explorer answer: {v.describe(body)}")
+            columns = body.get("columns") or []
+            page = LikePage(after_id=after_id)
+            for row in body["rows"]:
+                record = dict(zip(columns, row)) if isinstance(row, list) else row
+                page.after_id = max(page.after_id, _like_id(record))
+                page.add([self._queried_like(record)])
+            yield page
+            if len(body["rows"]) < LIKES_PER_QUERY or page.after_id <= after_id:
+                return
+            after_id = page.after_id
+
+    def _queried_like(self, record: Any) -> SourceEvent | Rejected:
+        try:
+            record = v.record(record, "like")
+            post = {"id": v.integer(record, "post_id", required=True), "topic_id": record.get("topic_id"),
+                    "post_number": record.get("post_number"), "topic_slug": record.get("topic_slug"),
+                    "topic_title": record.get("topic_title"), "category_id": record.get("category_id")}
+            when = post_created_at(record)
+            category = v.text(record, "category_slug") or self._category(post)
+            return like_event(post, {"id": record.get("user_id")}, when, self.base_url, category)
+        except BadRecord as err:
+            return Rejected(_ref("like", record), f"like: {err}", record)
+
     def post_pages(
         self, cursor: int | None, *, now: datetime, likes_lookback: timedelta = timedelta(days=2),
-        before: int | None = None,
+        before: int | None = None, read_likes: bool = True,
     ) -> Iterator[PostPage]:
         """Pages of events for posts newer than ``cursor``, newest first.
 
         Posts younger than ``likes_lookback`` are read again (they are already stored, so
-        only their new likes count) because Discourse has no site-wide feed of likes.
+        only their new likes count) because Discourse has no site-wide feed of likes. With
+        ``read_likes`` False no liker is read (likes come from `like_pages` or webhooks).
 
         ``before`` resumes a read that stopped: pass the ``position`` of the last page that
         was stored and only the posts below it are read. Each page must bring posts below
@@ -263,7 +314,7 @@ class DiscourseSource:
                 except BadRecord as err:
                     page.rejected.append(Rejected(f"post:{post_id}", f"post: {err}", post))
                     continue
-                if liked:
+                if liked and read_likes:
                     page.add(self._like_events(post, created))
             yield page
             if reached_end or page.position is None or page.position == before or page.position <= 1:
@@ -378,6 +429,12 @@ def like_event(post: Mapping[str, Any], user: Any, when: datetime, base_url: str
         title=v.text(post, "topic_title"),
         category=category,
     )
+
+
+def _like_id(record: Any) -> int:
+    """The like's id in the query's rows (0 when unreadable: it never moves the cursor back)."""
+    value = record.get("id") if isinstance(record, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _liker_key(user: Any) -> Any:

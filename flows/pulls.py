@@ -48,6 +48,7 @@ __all__ = [
 
 DISCOURSE_POSTS_CURSOR = "discourse:posts"
 DISCOURSE_MEMBERS_CURSOR = "discourse:members"
+DISCOURSE_LIKES_CURSOR = "discourse:likes"
 #: How often every member is read again (emails and roles change; sign-ups are read every run).
 MEMBERS_REFRESH = timedelta(days=1)
 HUBSPOT = "hubspot"
@@ -115,8 +116,8 @@ def pull_discourse(
     """
     block = DiscourseCredentials.load(block_name)
     pace = block.requests_per_minute if requests_per_minute is None else requests_per_minute
-    if likes_lookback_days is None:  # with webhooks, likes arrive as they are given
-        likes_lookback_days = 0 if block.webhook_secret is not None else 2
+    if likes_lookback_days is None:  # with webhooks or the likes query, no post is re-read for likes
+        likes_lookback_days = 0 if block.webhook_secret is not None or block.likes_query_id else 2
     shared = shared_rate_limit(discourse_limit_name(block.base_url), pace)
     source = DiscourseSource(block.get_client(), pacer=Pacer(pace, shared=shared))
     counts = Counter[str]()
@@ -124,12 +125,14 @@ def pull_discourse(
     with open_store(database_block) as store:
         _read_discourse_members(store, source, now, counts)
         mark = DiscourseMark.parse(store.get_cursor(DISCOURSE_POSTS_CURSOR))
-        read = (store, source, now, rules, likes_lookback_days, counts, progress)
+        read = (store, source, now, rules, likes_lookback_days, block.likes_query_id is None, counts, progress)
         if mark.before is not None:  # finish the interrupted range first ...
             counts["resumed_below"] = mark.before
             mark = _read_discourse_range(mark, *read)
         _read_discourse_range(mark, *read)  # ... then read what came after it
         counts.update(settle_held(store, source, lambda events: _activities(events, rules), topic_reads))
+        if block.likes_query_id is not None:
+            _read_discourse_likes(store, source, block.likes_query_id, rules, counts)
     get_run_logger().info("Discourse: %s", dict(counts))
     return dict(counts)
 
@@ -149,13 +152,24 @@ def _read_discourse_members(store: Store, source: DiscourseSource, now: datetime
     store.set_cursor(DISCOURSE_MEMBERS_CURSOR, json.dumps(cursor))
 
 
+def _read_discourse_likes(store: Store, source: DiscourseSource, query_id: int, rules: ClassificationRules,
+                          counts: Counter[str]) -> None:
+    """Likes since the last read through the Data Explorer query, each page stored with its cursor."""
+    after = int(store.get_cursor(DISCOURSE_LIKES_CURSOR) or 0)
+    for page in source.like_pages(query_id, after):
+        counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
+        counts["new_activities"] += store.save_page(activities=_activities(page.events, rules),
+                                                    cursor=(DISCOURSE_LIKES_CURSOR, str(page.after_id)))
+        counts["like_pages"] += 1
+
+
 def _read_discourse_range(
     mark: DiscourseMark, store: Store, source: DiscourseSource, now: datetime, rules: ClassificationRules,
-    likes_lookback_days: float, counts: Counter[str], progress: PullProgress,
+    likes_lookback_days: float, read_likes: bool, counts: Counter[str], progress: PullProgress,
 ) -> DiscourseMark:
     """Read down from the newest post (or from the checkpoint) to ``mark.done``; store each page with its checkpoint."""
     pages = source.post_pages(mark.done or None, now=now, likes_lookback=timedelta(days=likes_lookback_days),
-                              before=mark.before)
+                              before=mark.before, read_likes=read_likes)
     for page in pages:
         high = mark.high if mark.high is not None else page.max_post_id
         mark = DiscourseMark(mark.done, max(high, page.max_post_id), page.position)

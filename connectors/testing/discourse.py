@@ -17,6 +17,7 @@ back too), ``"ignored"`` like a proxy that drops the parameter (always the newes
 from __future__ import annotations
 
 import html
+import json
 import math
 import threading
 import time
@@ -42,6 +43,11 @@ LIKE = 2
 def iso(when: datetime) -> str:
     """Rails' ISO 8601 with milliseconds and Z."""
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+#: The id the emulator gives the likes query of the Data Explorer plugin, and the plugin's row cap.
+LIKES_QUERY_ID = 7
+QUERY_ROW_LIMIT = 10_000
 
 
 def _avatar(person: Person | None) -> str:
@@ -71,6 +77,8 @@ class DiscourseEmulator(Emulator):
         self.before_mode = "exclusive"
         #: Groups (a "champions" group is seeded) and private messages, with their rules.
         self.forum = ForumWrites(community)
+        #: The id of the Data Explorer query that lists likes (see `run_query`); other ids are 404.
+        self.likes_query_id = LIKES_QUERY_ID
         #: Discourse's site-wide admin API budget when set (`limit_site`): (requests, window seconds).
         self.site_limit: tuple[int, float] | None = None
         self._granted: deque[float] = deque()
@@ -83,6 +91,7 @@ class DiscourseEmulator(Emulator):
         self.route("GET", r"/post_action_users(?:\.json)?", self.post_action_users)
         self.route("GET", r"/t/(?:[^/]+/)?(?P<id>\d+)(?:\.json)?", self.topic)
         self.route("GET", r"/categories(?:\.json)?", self.categories)
+        self.route("POST", r"/admin/plugins/explorer/queries/(?P<id>\d+)/run", self.run_query)
 
     # -- protocol hooks --------------------------------------------------------------------
     def authenticate(self, request: Request) -> Response | None:
@@ -129,6 +138,37 @@ class DiscourseEmulator(Emulator):
                 headers["Retry-After"] = str(fault.retry_after)
             return json_response(body, 429, headers)
         return super().fault_response(fault)
+
+    # -- the Data Explorer plugin ----------------------------------------------------------------
+    def run_query(self, request: Request) -> Response:
+        """``POST /admin/plugins/explorer/queries/{id}/run`` of the likes query (README): likes after
+        ``params.after_id`` in id order, at most ``limit`` rows (10,000 at most, as the plugin caps)."""
+        if int(request.params["id"]) != self.likes_query_id:
+            return self.error_response(404, "The requested URL or resource could not be found.")
+        form = request.form()
+        try:
+            params = json.loads((form.get("params") or ["{}"])[0] or "{}")
+            after = int(params.get("after_id", 0))
+            limit = min(int((form.get("limit") or [str(QUERY_ROW_LIMIT)])[0]), QUERY_ROW_LIMIT)
+        except (ValueError, TypeError, AttributeError) as err:
+            return json_response({"success": False, "errors": [f"invalid params: {err}"]}, 422)
+        columns = ["id", "post_id", "user_id", "created_at", "topic_id", "post_number", "topic_slug",
+                   "topic_title", "category_id", "category_slug"]
+        rows = []
+        with self.community.lock:
+            for number, like in enumerate(self.community.likes[after:], start=after + 1):
+                post = self.community.post_by_id(like.post_id)
+                topic = self.community.topic_by_id(post.topic_id) if post else None
+                if post is None or topic is None:
+                    continue
+                category = self.community.category_by_id(topic.category_id)
+                rows.append([number, post.id, like.user_id, iso(like.created_at or post.created_at), post.topic_id,
+                             post.post_number, topic.slug, topic.title, topic.category_id,
+                             category.slug if category else None])
+                if len(rows) >= limit:
+                    break
+        return json_response({"success": True, "errors": [], "duration": 1.0, "result_count": len(rows),
+                              "params": {"after_id": str(after)}, "columns": columns, "rows": rows})
 
     # -- activity as it happens, with its webhooks ---------------------------------------------
     def like(self, post_id: int, user_id: int, when: datetime | None = None) -> None:

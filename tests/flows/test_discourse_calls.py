@@ -46,3 +46,34 @@ def test_every_member_is_read_again_once_a_day(deployment: Deployment) -> None:
         assert len([r for r in d.forum.requests if r.path.startswith("/admin/users/list/")]) == expected
     with Store.open(d.database_url) as store:
         assert {m.key: m.email for m in store.members()}[f"discourse:{person.id}"] == "changed@example.org"
+
+
+def test_with_the_likes_query_a_first_sync_reads_each_page_once_and_no_post_twice(deployment: Deployment) -> None:
+    """Members, posts, categories and one query per 10,000 likes: the minimum, with the same activities."""
+    import math
+
+    from connectors.discourse import LIKES_PER_QUERY
+    from connectors.testing.discourse import POSTS_PER_PAGE, USERS_PER_PAGE
+
+    d = deployment
+    name = d.params["discourse_block"]
+    block = DiscourseCredentials.load(name)
+    block.likes_query_id = d.forum.likes_query_id
+    block.save(name, overwrite=True)
+    first = community_sync(**d.params, now=NOW)["discourse"]
+    paths = [r.path for r in d.forum.requests]
+    posts = math.ceil(len(d.community.posts) / POSTS_PER_PAGE)
+    assert len(paths) == (math.ceil(len(d.community.people) / USERS_PER_PAGE) + posts + 1
+                          + math.ceil(len(d.community.likes) / LIKES_PER_QUERY) + 1), sorted(set(paths))
+    assert not any(p.startswith(("/post_action_users", "/t/")) for p in paths)
+    assert first["new_activities"] == len(d.community.posts) + len([x for x in d.community.likes if x.user_id > 0])
+    with Store.open(d.database_url) as store:
+        times = {a.source_event_id: a.occurred_at for a in store.activities() if a.type == "reaction"}
+    like = next(x for x in d.community.likes if x.user_id > 0 and x.created_at is not None)
+    assert abs(times[f"like:{like.post_id}:{like.user_id}"] - like.created_at) < timedelta(milliseconds=1)
+
+    d.forum.requests.clear()
+    d.forum.like(d.community.posts[0].id, next(p.id for p in d.community.people if p.id > 0 and (
+        d.community.posts[0].id, p.id) not in {(x.post_id, x.user_id) for x in d.community.likes}), NOW)
+    again = community_sync(**d.params, now=NOW + timedelta(minutes=15))["discourse"]
+    assert again["new_activities"] == 1 and len(d.forum.requests) == 3  # members, posts, likes
