@@ -27,13 +27,17 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from hubspot.crm.association_type import AssociationType
 from hubspot.crm.objects.tasks import (
+    BatchInputSimplePublicObjectBatchInputForCreate,
     BatchReadInputSimplePublicObjectId,
     PublicObjectSearchRequest,
+    SimplePublicObjectBatchInputForCreate,
     SimplePublicObjectId,
     SimplePublicObjectInputForCreate,
 )
@@ -47,7 +51,7 @@ from connectors.errors import (
 )
 from connectors.hubspot_base import SERVICE, HubSpotBase, translated
 
-__all__ = ["BATCH_SIZE", "TASK_KEY_PROPERTY", "TaskWrites", "task_body_html"]
+__all__ = ["BATCH_SIZE", "TASK_KEY_PROPERTY", "TaskBatch", "TaskSpec", "TaskWrites", "task_body_html"]
 
 TASK_KEY_PROPERTY = "community_action_key"
 #: Inputs per batch call, as HubSpot allows.
@@ -76,6 +80,46 @@ def _key_property(unique: bool) -> PropertyCreate:
         group_name="task_information", has_unique_value=unique,
         description="Set by prefect-community-scoring so a task is never created twice.",
     )
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task to create for an action key (see `TaskWrites.upsert_task` for the fields)."""
+
+    key: str
+    company_id: str
+    subject: str
+    body: str
+    due: datetime
+    owner_id: str | None = None
+    priority: str = "HIGH"
+    maybe_sent_at: datetime | None = None
+
+
+class TaskBatch(NamedTuple):
+    """key → task id of the tasks HubSpot has; keys refused with the reason; keys not settled yet."""
+
+    ids: dict[str, str]
+    failed: dict[str, str]
+    unsettled: dict[str, str]
+
+
+def _task_input(spec: TaskSpec, model: type[Any] = SimplePublicObjectInputForCreate) -> Any:
+    """A new task: our key, escaped body, due time, owner, and its company association inline."""
+    properties = {
+        TASK_KEY_PROPERTY: spec.key,
+        "hs_task_subject": spec.subject,
+        "hs_task_body": task_body_html(spec.body),
+        "hs_task_status": "NOT_STARTED",
+        "hs_task_priority": spec.priority,
+        "hs_task_type": "TODO",
+        "hs_timestamp": spec.due.isoformat().replace("+00:00", "Z"),
+    }
+    if spec.owner_id:
+        properties["hubspot_owner_id"] = spec.owner_id
+    return model(properties=properties, associations=[{
+        "to": {"id": spec.company_id},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": AssociationType.TASK_TO_COMPANY}]}])
 
 
 class TaskWrites(HubSpotBase):
@@ -137,21 +181,7 @@ class TaskWrites(HubSpotBase):
         """
         if self.task_keys_unique is None:
             self.ensure_task_key_property()
-        properties = {
-            TASK_KEY_PROPERTY: key,
-            "hs_task_subject": subject,
-            "hs_task_body": task_body_html(body),
-            "hs_task_status": "NOT_STARTED",
-            "hs_task_priority": priority,
-            "hs_task_type": "TODO",
-            "hs_timestamp": due.isoformat().replace("+00:00", "Z"),
-        }
-        if owner_id:
-            properties["hubspot_owner_id"] = owner_id
-        new_task = SimplePublicObjectInputForCreate(properties=properties, associations=[{
-            "to": {"id": company_id},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED",
-                       "associationTypeId": AssociationType.TASK_TO_COMPANY}]}])
+        new_task = _task_input(TaskSpec(key, company_id, subject, body, due, owner_id, priority))
         api = self.client.crm.objects.tasks.basic_api
         state = {"sent_at": maybe_sent_at}
 
@@ -173,6 +203,88 @@ class TaskWrites(HubSpotBase):
                 raise
 
         return self.policy.call(attempt)
+
+    def create_tasks(self, specs: Sequence[TaskSpec]) -> TaskBatch:
+        """Tasks for many action keys, 100 a call with their company association inline.
+
+        Keys an earlier attempt may have sent (``maybe_sent_at``) are looked up first, 100 a
+        call (by the unique key, else by a search that may say `Unsettled` for a key); the
+        rest are created in one batch call per 100. HubSpot creates a batch all or nothing;
+        a batch it refuses (a key it already has, an invalid item) is done one task at a time
+        (`upsert_task`), so one bad task never holds up the others.
+        """
+        if self.task_keys_unique is None:
+            self.ensure_task_key_property()
+        result = TaskBatch({}, {}, {})
+        for start in range(0, len(specs), BATCH_SIZE):
+            self._create_batch(list(specs[start:start + BATCH_SIZE]), result)
+        return result
+
+    def _create_batch(self, specs: list[TaskSpec], result: TaskBatch) -> None:
+        pending = {s.key: s for s in specs}
+        sent_at = {s.key: s.maybe_sent_at for s in specs}
+        api = self.client.crm.objects.tasks.batch_api
+
+        def attempt() -> None:
+            maybe = [k for k in pending if sent_at[k] is not None]
+            found = self._tasks_by_keys(maybe) if maybe else {}
+            for key in maybe:
+                if key in found:
+                    result.ids[key] = found[key]
+                    del pending[key]
+                elif not self.task_keys_unique and self.clock() < sent_at[key] + timedelta(seconds=self.search_settle):
+                    result.unsettled[key] = (f"task {key!r} may have been created at {sent_at[key].isoformat()} "
+                                             f"and search may not show it yet: look again later")
+                    del pending[key]
+            if not pending:
+                return
+            inputs = BatchInputSimplePublicObjectBatchInputForCreate(
+                inputs=[_task_input(s, SimplePublicObjectBatchInputForCreate) for s in pending.values()])
+            try:
+                answer = translated(api.create, inputs)
+            except RetryableError as err:
+                if err.status != 429:  # a 429 is refused unread; anything else may have acted
+                    now = self.clock()
+                    sent_at.update((key, now) for key in pending)
+                raise
+            for task in answer.results or []:
+                key = (task.properties or {}).get(TASK_KEY_PROPERTY)
+                if key in pending:
+                    result.ids[key] = str(task.id)
+                    del pending[key]
+
+        try:
+            self.policy.call(attempt)
+        except InvalidRequestError:
+            for key, spec in list(pending.items()):  # one at a time: only the bad ones fail
+                try:
+                    result.ids[key] = self.upsert_task(
+                        key=key, company_id=spec.company_id, subject=spec.subject, body=spec.body, due=spec.due,
+                        owner_id=spec.owner_id, priority=spec.priority, maybe_sent_at=sent_at[key])
+                except Unsettled as err:
+                    result.unsettled[key] = str(err)
+                except InvalidRequestError as err:
+                    result.failed[key] = str(err)
+            return
+        for key in pending:  # answered without them: never guessed as created
+            result.failed[key] = "HubSpot's batch answer did not include this task"
+
+    def _tasks_by_keys(self, keys: list[str]) -> dict[str, str]:
+        """key → task id of the tasks HubSpot has for ``keys`` (by the unique key, else search)."""
+        if self.task_keys_unique:
+            batch = BatchReadInputSimplePublicObjectId(inputs=[SimplePublicObjectId(id=k) for k in keys],
+                                                       id_property=TASK_KEY_PROPERTY, properties=[TASK_KEY_PROPERTY],
+                                                       properties_with_history=[])
+            answer = self._call(self.client.crm.objects.tasks.batch_api.read, batch, archived=False)
+            return {(t.properties or {}).get(TASK_KEY_PROPERTY): str(t.id) for t in answer.results or []}
+        request = PublicObjectSearchRequest(
+            filter_groups=[{"filters": [{"propertyName": TASK_KEY_PROPERTY, "operator": "IN", "values": keys}]}],
+            properties=[TASK_KEY_PROPERTY], limit=200)
+        found = translated(self.client.crm.objects.tasks.search_api.do_search, request)
+        oldest: dict[str, str] = {}
+        for task in sorted(found.results or [], key=lambda t: int(t.id)):  # an old duplicate never wins
+            oldest.setdefault((task.properties or {}).get(TASK_KEY_PROPERTY), str(task.id))
+        return oldest
 
     def _existing_task(self, key: str, sent_at: datetime | None) -> str | None:
         if self.task_keys_unique:

@@ -194,6 +194,7 @@ def execute_pending(
     report = ExecutionReport()
     unreachable: dict[str, str] = {}  # service -> the error that showed it down this run
     memberships: dict[tuple[str, str], list[LedgerEntry]] = defaultdict(list)
+    tasks: list[LedgerEntry] = []
     done_count = 0
 
     def progress() -> None:
@@ -202,6 +203,9 @@ def execute_pending(
 
     for listed in entries:
         service = _service(listed)
+        if _batched_task(listed, performers):
+            tasks.append(listed)
+            continue  # claimed and created below, 100 a call
         if service in unreachable:
             report.skipped.append((listed.key, f"not attempted: {service} failed this run after retries "
                                                f"({unreachable[service]}); the next run tries again"))
@@ -223,7 +227,58 @@ def execute_pending(
                                  report)
             done_count += len(claimed[start:start + BATCH_SIZE])
             progress()
+    for start in range(0, len(tasks), BATCH_SIZE):
+        claims = []  # claimed right before the call, so the lease covers only this batch
+        for listed in tasks[start:start + BATCH_SIZE]:
+            claim = store.ledger_claim(listed.key, owner, lease=lease, max_attempts=max_attempts)
+            if claim is None:
+                report.skipped.append((listed.key, _why_skipped(store, listed.key)))
+            else:
+                claims.append(claim)
+        if claims:
+            _execute_tasks(store, performers, claims, owner, report)
+        done_count += len(tasks[start:start + BATCH_SIZE])
+        progress()
     return report
+
+
+def _batched_task(entry: LedgerEntry, performers: Performers) -> bool:
+    """A CRM task whose CRM creates tasks in batches (HubSpot)."""
+    return (entry.kind == "crm_task" and entry.payload.get("crm") == "hubspot"
+            and hasattr(performers.crms.get("hubspot"), "create_tasks"))
+
+
+def _execute_tasks(store: Store, performers: Performers, claims: Sequence[LedgerClaim], owner: str,
+                   report: ExecutionReport) -> None:
+    """Create one batch of claimed HubSpot tasks; each entry is done, unsettled or failed on its own."""
+    from connectors.hubspot_tasks import TaskSpec
+
+    specs, keys = [], {}
+    for claim in claims:
+        try:
+            action = action_from_payload(claim.entry.payload)
+        except (TypeError, ValueError) as err:
+            _record_failure(store, claim.entry.key, str(err), owner, report)
+            continue
+        assert isinstance(action, CreateCrmTask)
+        specs.append(TaskSpec(action.key, action.account_id, action.subject, action.body, action.due_at,
+                              action.owner_id, action.task_priority, claim.maybe_sent_at))
+        keys[action.key] = claim.entry.key
+    try:
+        batch = performers.crms["hubspot"].create_tasks(specs)  # type: ignore[attr-defined]
+    except (ConnectorError, RuntimeError, TypeError, ValueError) as err:
+        for key in keys.values():
+            _record_failure(store, key, str(err), owner, report)
+        return
+    for action_key, entry_key in keys.items():
+        if action_key in batch.ids:
+            _record_done(store, entry_key, batch.ids[action_key], owner, report)
+        elif action_key in batch.unsettled:
+            log.info("action %s: %s; looked up again next run", entry_key, batch.unsettled[action_key])
+            store.ledger_unsettled(entry_key, batch.unsettled[action_key], owner=owner)
+            report.skipped.append((entry_key, f"unsettled: {batch.unsettled[action_key]}"))
+        else:
+            _record_failure(store, entry_key, batch.failed.get(action_key, "not created"), owner, report)
 
 
 def _service(entry: LedgerEntry) -> str:

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 from connectors.testing._hubspot_lists import ListStore
 from connectors.testing._hubspot_marketing import MarketingRoutes
 from connectors.testing._hubspot_objects import (
+    BATCH_LIMIT,
     ObjectValues,
     Deal,
     check_batch,
@@ -105,6 +106,7 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         r("POST", rf"/crm/v3/properties/{_OT}", self.create_property)
         r("GET", rf"/crm/v3/properties/{_OT}/(?P<name>[A-Za-z0-9_]+)", self.get_property)
         r("POST", r"/crm/v3/objects/tasks/batch/upsert", self.upsert_tasks)
+        r("POST", r"/crm/v3/objects/tasks/batch/create", self.create_tasks)
         r("POST", r"/crm/v3/objects/tasks/batch/read", self.read_tasks)
         r("POST", r"/crm/v3/objects/tasks/search", self.search_tasks)
         r("GET", r"/crm/v3/objects/tasks", self.list_tasks)
@@ -355,6 +357,37 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         task = self.store.create(body.get("properties") or {}, body.get("associations") or [],
                                  exists=self._association_target_exists)
         return json_response(task.json(), 201)
+
+    def create_tasks(self, request: Request) -> Response:
+        """Batch create, associations inline: all inputs valid or nothing created (a duplicate
+        unique value anywhere in the batch or in HubSpot refuses the whole batch with 409)."""
+        inputs = (request.json() or {}).get("inputs")
+        if not isinstance(inputs, list) or not inputs or len(inputs) > BATCH_LIMIT:
+            raise HubSpotError(400, "VALIDATION_ERROR", f"inputs must be a list of 1 to {BATCH_LIMIT} objects")
+        started = hs_time()
+        with self.store.lock:
+            for item in inputs:  # validate everything first: HubSpot writes all or none
+                properties = (item or {}).get("properties") or {}
+                if not properties.get("hs_timestamp"):
+                    raise HubSpotError(400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required")
+                self.store._check_unique(self.store.property_store.check_values("tasks", properties), None)
+                for assoc in item.get("associations") or []:
+                    to = str((assoc.get("to") or {}).get("id", ""))
+                    for spec in assoc.get("types") or []:
+                        if not self._association_target_exists(spec.get("associationTypeId"), to):
+                            raise HubSpotError(400, "VALIDATION_ERROR",
+                                               f"Could not create association: object {to} does not exist",
+                                               context={"ids": [to]})
+            for name in {n for item in inputs for n, p in self.store.properties.items()
+                         if p["hasUniqueValue"] and (item.get("properties") or {}).get(n)}:
+                values = [(item.get("properties") or {}).get(name) for item in inputs]
+                twice = sorted({v for v in values if v and values.count(v) > 1})
+                if twice:
+                    raise HubSpotError(409, "CONFLICT", f"Duplicate values for {name} in batch input: {twice}")
+            created = [self.store.create(item.get("properties") or {}, item.get("associations") or [],
+                                         exists=self._association_target_exists).json(new=True) for item in inputs]
+        return json_response({"status": "COMPLETE", "results": created, "startedAt": started,
+                              "completedAt": hs_time()}, 201)
 
     def _association_target_exists(self, type_id: int, record_id: str) -> bool:
         return self._record_exists("0-2" if type_id == TASK_TO_COMPANY else "0-1", record_id)
