@@ -102,7 +102,10 @@ def report(name: str, forum: Any, crm: Any, alerts: Any, community: Any, first: 
         for path, size in writes:
             by_path.setdefault(path, []).append(size)
         for path, sizes in sorted(by_path.items()):
-            print(f"  writes {path}: {len(sizes)} calls, {sum(sizes)} records, {sum(sizes) / len(sizes):.1f} per call")
+            limit = 200 if "composite" in path else 100 if "batch" in path else 1
+            fewest = math.ceil(sum(sizes) / limit)
+            print(f"  writes {path}: {len(sizes)} calls for {sum(sizes)} records, limit {limit} a call "
+                  f"(fewest possible {fewest}: {100 * fewest / len(sizes):.0f}% batch-full)")
     print(f"Slack alerts: {len(alerts.requests)} calls")
     print("Stages: " + ", ".join(f"{stage} {secs:.1f} s" for stage, secs in stages))
 

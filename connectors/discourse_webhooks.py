@@ -24,14 +24,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from connectors import validate as v
 from connectors.discourse import SERVICE, like_event, post_created_at, post_event
-from connectors.slack_events_server import BackgroundServer, EventResult, ServerLimits
+from connectors.slack_events_server import EventResult, Receiver
 from connectors.store import Store, ThreadChanges
 from connectors.store.errors import StoreError, is_transient
 from connectors.validate import BadRecord, Rejected
@@ -40,7 +39,6 @@ from scoring.records import Activity, SourceEvent
 
 __all__ = ["DiscourseWebhookReceiver", "discourse_signature"]
 
-log = logging.getLogger("connectors.discourse_webhooks")
 #: Deliveries that carry activities; every other event is acknowledged and ignored.
 POST_EVENTS = frozenset({"post_created"})
 LIKE_EVENTS = frozenset({"post_liked"})
@@ -51,8 +49,10 @@ def discourse_signature(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-class DiscourseWebhookReceiver:
+class DiscourseWebhookReceiver(Receiver):
     """Verifies, deduplicates, classifies and stores Discourse webhook deliveries."""
+
+    source, path, port = SERVICE, "/discourse/webhooks", 3001
 
     def __init__(
         self,
@@ -66,13 +66,12 @@ class DiscourseWebhookReceiver:
     ) -> None:
         if not secret:
             raise ValueError("a Discourse webhook receiver needs the webhook's secret")
-        self.store = store
+        super().__init__(store)
         self._secret = secret.encode()
         self.base_url = base_url.rstrip("/")
         self.categories = dict(categories or {})
         self.rules = rules or ClassificationRules()
         self._clock = clock
-        self._server: BackgroundServer | None = None
 
     # -- the request handler, independent of the HTTP server -----------------------------
     def handle(self, headers: Mapping[str, str], body: bytes) -> EventResult:
@@ -142,31 +141,3 @@ class DiscourseWebhookReceiver:
         if str(topic_id) in known:
             return event, None
         return event, ThreadChanges(SERVICE, hold=[(str(topic_id), event)])  # placed by the next sync
-
-    def _quarantine(self, ref: str, reason: str, body: bytes) -> EventResult:
-        """Quarantine a poison delivery once, then claim its id so re-deliveries are acknowledged."""
-        kept = self.store.quarantine(SERVICE, ref, reason, body.decode("utf-8", "replace"))
-        claimed = self.store.save_inbound_event(SERVICE, ref) is not None
-        if kept or claimed:
-            log.warning("quarantined Discourse delivery %s: %s", ref, reason)
-        return EventResult(200, {"quarantined": ref})
-
-    # -- the HTTP server -------------------------------------------------------------------
-    def serve(self, host: str = "127.0.0.1", port: int = 3001, path: str = "/discourse/webhooks",
-              limits: ServerLimits | None = None) -> BackgroundServer:
-        """Start serving on a background thread; ``server_address`` of the result has the port."""
-        if self._server is not None:
-            raise RuntimeError("the receiver is already serving")
-
-        def handler(headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-            result = self.handle(headers, body)
-            return result.status, result.body
-
-        self._server = BackgroundServer(handler, host, port, path, limits or ServerLimits())
-        return self._server
-
-    def stop(self) -> None:
-        """Stop serving (requests in flight are finished first)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None

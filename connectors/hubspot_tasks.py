@@ -28,9 +28,8 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from hubspot.crm.association_type import AssociationType
 from hubspot.crm.objects.tasks import (
@@ -49,9 +48,10 @@ from connectors.errors import (
     RetryableError,
     Unsettled,
 )
+from connectors.batch import TaskBatch, TaskSpec
 from connectors.hubspot_base import SERVICE, HubSpotBase, translated
 
-__all__ = ["BATCH_SIZE", "TASK_KEY_PROPERTY", "TaskBatch", "TaskSpec", "TaskWrites", "task_body_html"]
+__all__ = ["BATCH_SIZE", "TASK_KEY_PROPERTY", "TaskWrites", "task_body_html"]
 
 TASK_KEY_PROPERTY = "community_action_key"
 #: Inputs per batch call, as HubSpot allows.
@@ -80,28 +80,6 @@ def _key_property(unique: bool) -> PropertyCreate:
         group_name="task_information", has_unique_value=unique,
         description="Set by prefect-community-scoring so a task is never created twice.",
     )
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """One task to create for an action key (see `TaskWrites.upsert_task` for the fields)."""
-
-    key: str
-    company_id: str
-    subject: str
-    body: str
-    due: datetime
-    owner_id: str | None = None
-    priority: str = "HIGH"
-    maybe_sent_at: datetime | None = None
-
-
-class TaskBatch(NamedTuple):
-    """key → task id of the tasks HubSpot has; keys refused with the reason; keys not settled yet."""
-
-    ids: dict[str, str]
-    failed: dict[str, str]
-    unsettled: dict[str, str]
 
 
 def _task_input(spec: TaskSpec, model: type[Any] = SimplePublicObjectInputForCreate) -> Any:

@@ -70,9 +70,9 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 from simple_salesforce.format import format_external_id
 
-from connectors.batch import BatchResult
+from connectors.batch import BatchResult, TaskBatch, TaskSpec
 from connectors.retry import RetryPolicy
-from connectors.salesforce_collections import save_collection
+from connectors.salesforce_collections import COLLECTION_SIZE, save_collection
 from connectors.salesforce_errors import (
     SERVICE,
     RequestLimitExceeded,
@@ -386,15 +386,7 @@ class SalesforceCrm:
         and never sent again: a re-run does not reopen a task the owner already completed.
         """
         del maybe_sent_at  # the external-id upsert is idempotent whatever happened before
-        data: dict[str, Any] = {
-            "Subject": subject[:255],
-            "Description": body[:32000],
-            "WhatId": company_id,
-            "ActivityDate": due.astimezone(UTC).date().isoformat(),
-            "Priority": PRIORITIES.get(priority.upper(), "Normal"),
-        }
-        if owner_id:
-            data["OwnerId"] = owner_id
+        data = self._task_fields(TaskSpec(key, company_id, subject, body, due, owner_id, priority))
         ref = format_external_id(self.task_key_field, key)
         response = self._call(self.client.Task.upsert, ref, data, raw_response=True)
         if response.status_code != 204 and response.content:
@@ -403,6 +395,42 @@ class SalesforceCrm:
                 return str(task_id)
         # Before API 46.0 an update answers 204 without a body: ask for the id.
         return str(self._call(self.client.Task.get, ref)["Id"])
+
+    def create_tasks(self, specs: Sequence[TaskSpec]) -> TaskBatch:
+        """Upsert many tasks by their key, 200 a call (sObject Collections with the external id
+        field): idempotent, so an ambiguous earlier attempt needs no lookup; each record
+        succeeds or fails alone (``allOrNone`` false). ``Status`` is never sent (see `upsert_task`)."""
+        ids: dict[str, str] = {}
+        failed: dict[str, str] = {}
+        for start in range(0, len(specs), COLLECTION_SIZE):
+            chunk = list(specs[start:start + COLLECTION_SIZE])
+            records = [{"attributes": {"type": "Task"}, self.task_key_field: s.key, **self._task_fields(s)}
+                       for s in chunk]
+            body = {"allOrNone": False, "records": records}
+            path = f"composite/sobjects/Task/{self.task_key_field}"
+            results = self._call(self.client.restful, path, method="PATCH", json=body) or []
+            for index, spec in enumerate(chunk):
+                result = results[index] if index < len(results) else {}
+                if result.get("success") and result.get("id"):
+                    ids[spec.key] = str(result["id"])
+                else:
+                    failed[spec.key] = "; ".join(f"{e.get('statusCode')}: {e.get('message')}"
+                                                 for e in result.get("errors") or []) or "no result for this record"
+        return TaskBatch(ids, failed, {})
+
+    @staticmethod
+    def _task_fields(spec: TaskSpec) -> dict[str, Any]:
+        """A task's fields but its key and ``Status``: subject, description, account, due date, priority, owner."""
+        data: dict[str, Any] = {
+            "Subject": spec.subject[:255],
+            "Description": spec.body[:32000],
+            "WhatId": spec.company_id,
+            "ActivityDate": spec.due.astimezone(UTC).date().isoformat(),
+            "Priority": PRIORITIES.get(spec.priority.upper(), "Normal"),
+        }
+        if spec.owner_id:
+            data["OwnerId"] = spec.owner_id
+        return data
 
     def tasks_closed(self, task_ids: Iterable[str]) -> dict[str, bool]:
         """Task id → ``IsClosed`` (the owner completed it), for SLA checks.

@@ -34,7 +34,7 @@ from slack_sdk import WebClient
 from connectors.errors import ConnectorError, NotFoundError
 from connectors.slack import _translated
 from connectors.slack_event_payload import PoisonEvent, is_slack_id, source_events
-from connectors.slack_events_server import BackgroundServer, EventResult, ServerLimits
+from connectors.slack_events_server import EventResult, Receiver, ServerLimits
 from connectors.store import Store
 from connectors.store.errors import StoreError, is_transient
 from scoring.classify import ClassificationRules, to_activity
@@ -81,8 +81,10 @@ def slack_signature(secret: bytes, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
 
 
-class SlackEventsReceiver:
+class SlackEventsReceiver(Receiver):
     """Verifies, deduplicates, classifies and stores Slack Events API deliveries."""
+
+    source, path, port = SOURCE, "/slack/events", 3000
 
     def __init__(
         self,
@@ -93,12 +95,11 @@ class SlackEventsReceiver:
         rules: ClassificationRules | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
+        super().__init__(store)
         self._secret = signing_secret.encode()
         self.rules = rules or ClassificationRules()
         self._clock = clock
         self._channel_names = channel_names or {}
-        self._server: BackgroundServer | None = None
 
     def channel_name(self, channel_id: str) -> str | None:
         """The channel's name for classification (ids alone say nothing about #help)."""
@@ -165,37 +166,3 @@ class SlackEventsReceiver:
         if stored is None:
             return EventResult(200, {"duplicate": event_id})
         return EventResult(200, {"ok": True}, stored)
-
-    def _quarantine(self, ref: str, reason: str, body: bytes) -> EventResult:
-        """Quarantine a poison delivery once, then claim its id so retries are acknowledged.
-
-        In this order nothing is lost: a failure between the two leaves the id unclaimed,
-        Slack's retry quarantines again (a no-op: the store keeps a record once per ref) and
-        claims it. The raw body is what is kept: it parsed as UTF-8 JSON, so it holds no NUL
-        byte and no lone surrogate and any database takes it as received.
-        """
-        kept = self.store.quarantine(SOURCE, ref, reason, body.decode("utf-8"))
-        claimed = self.store.save_inbound_event(SOURCE, ref) is not None
-        if kept or claimed:
-            log.warning("quarantined Slack event %s: %s", ref, reason)
-        return EventResult(200, {"quarantined": ref})
-
-    # -- the HTTP server -------------------------------------------------------------------
-    def serve(self, host: str = "127.0.0.1", port: int = 3000, path: str = "/slack/events",
-              limits: ServerLimits | None = None) -> BackgroundServer:
-        """Start serving on a background thread; ``server_address`` of the result has the port."""
-        if self._server is not None:
-            raise RuntimeError("the receiver is already serving")
-
-        def handler(headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-            result = self.handle(headers, body)
-            return result.status, result.body
-
-        self._server = BackgroundServer(handler, host, port, path, limits or ServerLimits())
-        return self._server
-
-    def stop(self) -> None:
-        """Stop serving (requests in flight are finished first)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None

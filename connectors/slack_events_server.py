@@ -30,7 +30,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["BackgroundServer", "EventResult", "EventsApp", "Handler", "ServerLimits"]
+__all__ = ["BackgroundServer", "EventResult", "EventsApp", "Handler", "Receiver", "ServerLimits"]
 
 log = logging.getLogger("connectors.slack_events")
 
@@ -255,3 +255,55 @@ def _listen(host: str, port: int, backlog: int) -> socket.socket:
     sock = socket.create_server((host, port), family=family, backlog=backlog)
     sock.setblocking(False)
     return sock
+
+
+class Receiver:
+    """What the Slack and the Discourse receivers share: poison quarantined once, the HTTP server.
+
+    Subclasses set ``source``, ``path`` and ``port`` and answer one request in ``handle``.
+    """
+
+    source = ""
+    path = "/"
+    port = 3000
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._server: BackgroundServer | None = None
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> EventResult:
+        raise NotImplementedError
+
+    def _quarantine(self, ref: str, reason: str, body: bytes) -> EventResult:
+        """Quarantine a poison delivery once, then claim its id so re-deliveries are acknowledged.
+
+        In this order nothing is lost: a failure between the two leaves the id unclaimed, the
+        sender's retry quarantines again (a no-op: the store keeps a record once per ref) and
+        claims it. The raw body is what is kept: it parsed as UTF-8 JSON, so it holds no NUL
+        byte and no lone surrogate and any database takes it as received.
+        """
+        kept = self.store.quarantine(self.source, ref, reason, body.decode("utf-8"))
+        claimed = self.store.save_inbound_event(self.source, ref) is not None
+        if kept or claimed:
+            log.warning("quarantined %s delivery %s: %s", self.source, ref, reason)
+        return EventResult(200, {"quarantined": ref})
+
+    def serve(self, host: str = "127.0.0.1", port: int | None = None, path: str | None = None,
+              limits: ServerLimits | None = None) -> BackgroundServer:
+        """Start serving on a background thread; ``server_address`` of the result has the port."""
+        if self._server is not None:
+            raise RuntimeError("the receiver is already serving")
+
+        def handler(headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+            result = self.handle(headers, body)
+            return result.status, result.body
+
+        self._server = BackgroundServer(handler, host, self.port if port is None else port, path or self.path,
+                                        limits or ServerLimits())
+        return self._server
+
+    def stop(self) -> None:
+        """Stop serving (requests in flight are finished first)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 __all__ = ["main"]
@@ -76,6 +76,10 @@ def _override(args: argparse.Namespace) -> int:
     return 0
 
 
+if TYPE_CHECKING:
+    from connectors.slack_events_server import Receiver
+
+
 def _slack_events(args: argparse.Namespace) -> int:
     from connectors.blocks import CommunitySlackCredentials
     from connectors.slack_events import SlackEventsReceiver, channel_names_from
@@ -88,7 +92,7 @@ def _slack_events(args: argparse.Namespace) -> int:
     store = Store.open(args.database_url)
     receiver = SlackEventsReceiver(store, block.signing_secret.get_secret_value(),
                                    channel_names=channel_names_from(block.get_client()))
-    return _serve(receiver, store, args, "Slack events", "/slack/events")
+    return _serve(receiver, store, args, "Slack events")
 
 
 def _discourse_webhooks(args: argparse.Namespace) -> int:
@@ -106,17 +110,17 @@ def _discourse_webhooks(args: argparse.Namespace) -> int:
     store = Store.open(args.database_url)
     receiver = DiscourseWebhookReceiver(store, block.webhook_secret.get_secret_value(), block.base_url,
                                         categories=categories)
-    return _serve(receiver, store, args, "Discourse webhooks", "/discourse/webhooks")
+    return _serve(receiver, store, args, "Discourse webhooks")
 
 
-def _serve(receiver: Any, store: Any, args: argparse.Namespace, name: str, path: str) -> int:
+def _serve(receiver: Receiver, store: Any, args: argparse.Namespace, name: str) -> int:
     """Serve a receiver until Ctrl-C, with the limits the command line gives."""
     from connectors.slack_events_server import ServerLimits
 
-    server = receiver.serve(args.host, args.port, path=path, limits=ServerLimits(
+    server = receiver.serve(args.host, args.port, limits=ServerLimits(
         max_body_bytes=args.max_body_bytes, read_timeout=args.read_timeout,
         workers=args.workers, max_connections=args.max_connections))
-    print(f"{name}: http://{args.host}:{server.server_address[1]}{path} (Ctrl-C stops)", flush=True)
+    print(f"{name}: http://{args.host}:{server.server_address[1]}{receiver.path} (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectors.batch import BatchResult, TaskBatch, TaskSpec
 from connectors.errors import ConnectorError, RetryableError, Unsettled
 from playbooks.actions import (
     Action,
@@ -44,7 +45,6 @@ from playbooks.actions import (
 )
 
 if TYPE_CHECKING:
-    from connectors.batch import BatchResult
     from connectors.slack import SlackNotifier
     from connectors.store import LedgerClaim, LedgerEntry, Store
 
@@ -60,6 +60,8 @@ DEFAULT_LEASE = timedelta(minutes=10)
 
 #: Memberships sent in one call (HubSpot's list API takes 100 ids a call; Salesforce 200).
 BATCH_SIZE = 100
+#: CRM tasks claimed and sent together (Salesforce takes 200 a call, HubSpot two calls of 100).
+TASK_CLAIMS = 200
 
 
 class _Crm(Protocol):
@@ -227,9 +229,9 @@ def execute_pending(
                                  report)
             done_count += len(claimed[start:start + BATCH_SIZE])
             progress()
-    for start in range(0, len(tasks), BATCH_SIZE):
+    for start in range(0, len(tasks), TASK_CLAIMS):
         claims = []  # claimed right before the call, so the lease covers only this batch
-        for listed in tasks[start:start + BATCH_SIZE]:
+        for listed in tasks[start:start + TASK_CLAIMS]:
             claim = store.ledger_claim(listed.key, owner, lease=lease, max_attempts=max_attempts)
             if claim is None:
                 report.skipped.append((listed.key, _why_skipped(store, listed.key)))
@@ -237,23 +239,21 @@ def execute_pending(
                 claims.append(claim)
         if claims:
             _execute_tasks(store, performers, claims, owner, report)
-        done_count += len(tasks[start:start + BATCH_SIZE])
+        done_count += len(tasks[start:start + TASK_CLAIMS])
         progress()
     return report
 
 
 def _batched_task(entry: LedgerEntry, performers: Performers) -> bool:
-    """A CRM task whose CRM creates tasks in batches (HubSpot)."""
-    return (entry.kind == "crm_task" and entry.payload.get("crm") == "hubspot"
-            and hasattr(performers.crms.get("hubspot"), "create_tasks"))
+    """A CRM task whose CRM creates tasks in batches (both do: HubSpot 100, Salesforce 200 a call)."""
+    return entry.kind == "crm_task" and hasattr(performers.crms.get(str(entry.payload.get("crm"))), "create_tasks")
 
 
 def _execute_tasks(store: Store, performers: Performers, claims: Sequence[LedgerClaim], owner: str,
                    report: ExecutionReport) -> None:
-    """Create one batch of claimed HubSpot tasks; each entry is done, unsettled or failed on its own."""
-    from connectors.hubspot_tasks import TaskSpec
-
-    specs, keys = [], {}
+    """Create one batch of claimed CRM tasks; each entry is done, unsettled or failed on its own."""
+    specs: dict[str, list[TaskSpec]] = defaultdict(list)
+    keys = {}
     for claim in claims:
         try:
             action = action_from_payload(claim.entry.payload)
@@ -261,15 +261,21 @@ def _execute_tasks(store: Store, performers: Performers, claims: Sequence[Ledger
             _record_failure(store, claim.entry.key, str(err), owner, report)
             continue
         assert isinstance(action, CreateCrmTask)
-        specs.append(TaskSpec(action.key, action.account_id, action.subject, action.body, action.due_at,
-                              action.owner_id, action.task_priority, claim.maybe_sent_at))
+        specs[action.crm].append(TaskSpec(action.key, action.account_id, action.subject, action.body, action.due_at,
+                                          action.owner_id, action.task_priority, claim.maybe_sent_at))
         keys[action.key] = claim.entry.key
-    try:
-        batch = performers.crms["hubspot"].create_tasks(specs)  # type: ignore[attr-defined]
-    except (ConnectorError, RuntimeError, TypeError, ValueError) as err:
-        for key in keys.values():
-            _record_failure(store, key, str(err), owner, report)
-        return
+    for crm_name, wanted in specs.items():
+        try:
+            batch = performers.crms[crm_name].create_tasks(wanted)  # type: ignore[attr-defined]
+        except (ConnectorError, RuntimeError, TypeError, ValueError) as err:
+            for spec in wanted:
+                _record_failure(store, keys[spec.key], str(err), owner, report)
+            continue
+        _record_tasks(store, batch, {s.key: keys[s.key] for s in wanted}, owner, report)
+
+
+def _record_tasks(store: Store, batch: TaskBatch, keys: dict[str, str], owner: str, report: ExecutionReport) -> None:
+    """Each task of a batch done, unsettled (looked up again next run) or failed, as the CRM answered."""
     for action_key, entry_key in keys.items():
         if action_key in batch.ids:
             _record_done(store, entry_key, batch.ids[action_key], owner, report)

@@ -146,6 +146,7 @@ class SalesforceEmulator(Emulator):
         r("GET", _DATA + r"/limits/?", self.limits)
         r("POST", _DATA + r"/composite/sobjects/?", self.collection_create)
         r("PATCH", _DATA + r"/composite/sobjects/?", self.collection_update)
+        r("PATCH", _DATA + r"/composite/sobjects/(?P<obj>\w+)/(?P<field>\w+)/?", self.collection_upsert)
         r("POST", _DATA + r"/sobjects/(?P<obj>\w+)/?", self.create)
         r("GET", _DATA + r"/sobjects/(?P<obj>\w+)/(?P<id>[^/]+)", self.get)
         r("PATCH", _DATA + r"/sobjects/(?P<obj>\w+)/(?P<id>[^/]+)", self.update)
@@ -498,6 +499,44 @@ class SalesforceEmulator(Emulator):
             return str(self.data.update(sobject, rid, fields)["Id"])
 
         return self._apply_collection(all_or_none, records, save)
+
+    def collection_upsert(self, request: Request) -> Response:
+        """``PATCH composite/sobjects/{type}/{external id field}``: insert or update each record by
+        its external id, one result each with ``created``."""
+        sobject = self._sobject(request)
+        ext = self._external_field(sobject, request.params["field"])
+        all_or_none, records = self._collection(request)
+        created: list[bool] = []
+
+        def save(raw: Any) -> str:
+            if self._type_of(raw) != sobject:
+                raise SalesforceApiError(400, "INVALID_TYPE", f"records must all be {sobject}")
+            value = raw.get(ext) if isinstance(raw, dict) else None
+            if not isinstance(value, str) or not value:
+                raise SalesforceApiError(400, "MISSING_ARGUMENT", f"{ext} not specified", [ext])
+            found = self.data.find(sobject, ext, value)
+            if len(found) > 1:
+                raise SalesforceApiError(300, "DUPLICATE_EXTERNAL_ID",
+                                         f"{ext}: more than one record found for external id field", [ext])
+            fields = _strip(raw)
+            if not found:
+                rid = self._insert_valid(sobject, self._validated(sobject, fields, creating=True))
+                created.append(True)
+                return rid
+            record = found[0]
+            valid = self._validated(sobject, {k: v for k, v in fields.items() if k != ext}, creating=False,
+                                    current=record)
+            rid = str(self.data.update(sobject, record["Id"], valid)["Id"])
+            created.append(False)
+            return rid
+
+        answer = self._apply_collection(all_or_none, records, save)
+        results = json.loads(answer.body)
+        flags = iter(created)
+        for result in results:
+            if result.get("success"):
+                result["created"] = next(flags)
+        return json_response(results)
 
     @staticmethod
     def _type_of(raw: Any) -> str:

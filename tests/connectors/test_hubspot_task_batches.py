@@ -8,7 +8,7 @@ import pytest
 
 from connectors.errors import RetryableError
 from connectors.hubspot import TASK_KEY_PROPERTY
-from connectors.hubspot_tasks import TaskSpec
+from connectors.batch import TaskSpec
 from tests.connectors.test_hubspot_tasks import Clocks, crm
 
 BATCH = "/crm/v3/objects/tasks/batch/create"

@@ -225,3 +225,33 @@ def test_due_dates_are_utc_days(salesforce):
     crm(salesforce).upsert_task(**{**task_args(salesforce, late_evening), "due": late_evening})
     [task] = salesforce.records("Task")
     assert task["ActivityDate"] == "2025-06-02"
+
+
+def test_450_tasks_in_three_calls_exactly_once_and_completed_ones_stay_completed(salesforce, now):
+    from connectors.batch import TaskSpec
+
+    ids = accounts(salesforce, 3)
+    specs = [TaskSpec(f"intent:{i}:task", ids[i % 3], f"Call {i}", "b", now + timedelta(hours=4)) for i in range(450)]
+    c = crm(salesforce)
+    first = c.create_tasks(specs)
+    assert len(first.ids) == 450 and not first.failed
+    upserts = [r for r in salesforce.requests if r.path == f"{COLLECTIONS}/Task/Community_Action_Key__c"]
+    assert [len(r.json()["records"]) for r in upserts] == [200, 200, 50]
+    assert all("Status" not in record for r in upserts for record in r.json()["records"])
+    salesforce.complete_task(first.ids["intent:7:task"])
+
+    salesforce.faults.add(path=f"{COLLECTIONS}/Task/Community_Action_Key__c", lose_response=True)
+    again = c.create_tasks(specs)  # a re-run after a lost answer: the same tasks, none reopened
+    assert again.ids == first.ids and len(salesforce.records("Task")) == 450
+    closed = [t for t in salesforce.records("Task") if t["IsClosed"]]
+    assert [t["Id"] for t in closed] == [first.ids["intent:7:task"]]
+
+
+def test_a_task_salesforce_refuses_fails_alone(salesforce, now):
+    from connectors.batch import TaskSpec
+
+    ids = accounts(salesforce, 2)
+    specs = [TaskSpec("a", ids[0], "ok", "b", now), TaskSpec("b", "001000000000000AAA", "bad account", "b", now),
+             TaskSpec("c", ids[1], "ok", "b", now)]
+    batch = crm(salesforce).create_tasks(specs)
+    assert set(batch.ids) == {"a", "c"} and set(batch.failed) == {"b"}
