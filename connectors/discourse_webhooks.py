@@ -113,7 +113,7 @@ class DiscourseWebhookReceiver(Receiver):
             return self._quarantine(ref, f"the store refused its activities: {err}", body)
         if stored is None:
             return EventResult(200, {"duplicate": ref})
-        return EventResult(200, {"ok": True}, stored)
+        return self._stored(ref, stored)
 
     def _category(self, post: Mapping[str, Any]) -> str | None:
         slug = v.text(post, "category_slug")

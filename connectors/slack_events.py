@@ -165,4 +165,4 @@ class SlackEventsReceiver(Receiver):
             return self._quarantine(event_id, f"the store refused its activities: {err}", body)
         if stored is None:
             return EventResult(200, {"duplicate": event_id})
-        return EventResult(200, {"ok": True}, stored)
+        return self._stored(event_id, stored)

@@ -261,6 +261,8 @@ class Receiver:
     """What the Slack and the Discourse receivers share: poison quarantined once, the HTTP server.
 
     Subclasses set ``source``, ``path`` and ``port`` and answer one request in ``handle``.
+    ``on_stored`` hears how many activities a delivery stored (`flows.sync_trigger` asks for a
+    sync with it); a failure there never fails the delivery.
     """
 
     source = ""
@@ -269,7 +271,17 @@ class Receiver:
 
     def __init__(self, store: Any) -> None:
         self.store = store
+        self.on_stored: Callable[[int], None] | None = None
         self._server: BackgroundServer | None = None
+
+    def _stored(self, ref: str, count: int) -> EventResult:
+        """The answer for a delivery whose activities are stored; ``on_stored`` hears of them."""
+        if count and self.on_stored is not None:
+            try:
+                self.on_stored(count)
+            except Exception as err:  # noqa: BLE001 - stored is stored; the schedule plays it
+                log.warning("after %s delivery %s: %s", self.source, ref, err)
+        return EventResult(200, {"ok": True}, count)
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> EventResult:
         raise NotImplementedError

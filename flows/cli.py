@@ -114,8 +114,16 @@ def _discourse_webhooks(args: argparse.Namespace) -> int:
 
 
 def _serve(receiver: Receiver, store: Any, args: argparse.Namespace, name: str) -> int:
-    """Serve a receiver until Ctrl-C, with the limits the command line gives."""
+    """Serve a receiver until Ctrl-C, with the limits the command line gives; stored activity asks for a sync."""
     from connectors.slack_events_server import ServerLimits
+    from flows.sync_trigger import SyncTrigger, prefect_emitter
+
+    emit = prefect_emitter() if args.coalesce_seconds >= 0 else None
+    trigger = SyncTrigger(receiver.source, emit, args.coalesce_seconds) if emit is not None else None
+    receiver.on_stored = trigger.notify if trigger is not None else None
+    if trigger is None:
+        print("no sync triggered by deliveries (no PREFECT_API_URL, or --coalesce-seconds -1): "
+              "the schedule plays what arrives", flush=True)
 
     server = receiver.serve(args.host, args.port, limits=ServerLimits(
         max_body_bytes=args.max_body_bytes, read_timeout=args.read_timeout,
@@ -127,6 +135,8 @@ def _serve(receiver: Receiver, store: Any, args: argparse.Namespace, name: str) 
         pass
     finally:
         receiver.stop()
+        if trigger is not None:
+            trigger.close()
         store.close()
     return 0
 
@@ -152,6 +162,9 @@ def _receiver_options(parser: argparse.ArgumentParser, port: int) -> None:
     parser.add_argument("--workers", type=int, default=8, help="threads that verify and store deliveries")
     parser.add_argument("--max-connections", type=int, default=256, help="beyond this, requests get 503 (the sender retries)")
     parser.add_argument("--database-url", default=None, help="state database (default: the configured one)")
+    parser.add_argument("--coalesce-seconds", type=float, default=20.0,
+                        help="deliveries that store activity ask for a community-sync run at most twice in this "
+                             "window (a Prefect event the deployment's trigger answers); -1 = never")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,3 +103,13 @@ def test_a_signed_but_unusable_delivery_is_quarantined_once_and_acknowledged(dis
 def test_other_events_are_acknowledged_and_ignored(discourse, store, receiving):
     delivery = discourse.webhooks.send("ping", "ping", {"ping": "OK"})
     assert delivery.statuses == [200] and stored(store) == {} and store.quarantined() == []
+
+
+def test_a_delivery_that_stored_activity_asks_for_a_sync_once(discourse, community, store, receiving, now):
+    heard: list[int] = []
+    receiving.on_stored = heard.append
+    post, user = unliked_pair(community)
+    discourse.like(post.id, user, now)
+    discourse.webhooks.redeliver(discourse.webhooks.deliveries[-1])  # stored nothing new: no ask
+    discourse.webhooks.send("ping", "ping", {"ping": "OK"})
+    assert heard == [1]
