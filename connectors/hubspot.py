@@ -34,6 +34,9 @@ from scoring.records import CrmAccount, CrmContact, CrmOpportunity, CrmOwner
 __all__ = ["SCORE_PROPERTIES", "TASK_KEY_PROPERTY", "HubSpotCrm", "task_body_html"]
 
 PAGE_SIZE = 100
+#: Search: results per call, and the most one query returns (HubSpot's limits).
+SEARCH_PAGE = 200
+SEARCH_CAP = 10_000
 #: Deal stages that mean won: the default pipeline's; a portal with its own pipelines names its own.
 WON_STAGES = frozenset({"closedwon"})
 
@@ -95,10 +98,44 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
                 for o in owners
             ]
 
-    def account_pages(self) -> Iterator[list[CrmAccount]]:
+    def account_pages(self, since: datetime | None = None) -> Iterator[list[CrmAccount]]:
+        """Every company, or with ``since`` those modified at or after it (search, 200 a call)."""
         properties = ["name", "domain", "hubspot_owner_id", self.plan_property, self.value_property]
-        for companies in self._pages(self.client.crm.companies.basic_api.get_page, properties=properties):
+        if since is None:
+            pages = self._pages(self.client.crm.companies.basic_api.get_page, properties=properties)
+        else:
+            pages = self._changed(self.client.crm.companies.search_api.do_search, "hs_lastmodifieddate", since,
+                                  properties)
+        for companies in pages:
             yield [self._account(c.id, c.properties or {}) for c in companies]
+
+    def _changed(self, do_search: Callable[..., Any], modified: str, since: datetime,
+                 properties: list[str]) -> Iterator[list[Any]]:
+        """Records whose ``modified`` property is at or after ``since``, oldest change first.
+
+        HubSpot returns at most 10,000 results per query: past that, the query starts again
+        from the last change seen (at or after it, so a record sharing that time is not lost).
+        """
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        start, after = since, 0
+        while True:
+            request = {"filterGroups": [{"filters": [
+                {"propertyName": modified, "operator": "GTE", "value": str(int(start.timestamp() * 1000))}]}],
+                "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+                "properties": properties, "limit": SEARCH_PAGE, "after": str(after)}
+            page = self._call(do_search, public_object_search_request=request)
+            rows = list(page.results or [])
+            yield rows
+            nxt = page.paging.next if page.paging else None
+            if nxt is None or not nxt.after:
+                return
+            after = int(nxt.after)
+            if after + SEARCH_PAGE > SEARCH_CAP:
+                last = _modified_at(rows[-1], modified) if rows else None
+                if last is None or last <= start:
+                    raise RuntimeError(f"more than {SEARCH_CAP} HubSpot records changed at {start.isoformat()}")
+                start, after = last, 0
 
     def _account(self, company_id: str, props: dict[str, Any]) -> CrmAccount:
         try:
@@ -114,22 +151,42 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
             value=value,
         )
 
-    def contact_pages(self) -> Iterator[list[CrmContact]]:
-        get_page = self.client.crm.contacts.basic_api.get_page
+    def contact_pages(self, since: datetime | None = None) -> Iterator[list[CrmContact]]:
+        """Every contact with its company, or with ``since`` those modified at or after it (search,
+        200 a call, and their companies in one batch association read per page)."""
         properties = ["email", "firstname", "lastname"]
-        for contacts in self._pages(get_page, properties=properties, associations=["companies"]):
-            yield [self._contact(c) for c in contacts]
+        if since is None:
+            get_page = self.client.crm.contacts.basic_api.get_page
+            for contacts in self._pages(get_page, properties=properties, associations=["companies"]):
+                yield [self._contact(c, _first_company(c)) for c in contacts]
+            return
+        for contacts in self._changed(self.client.crm.contacts.search_api.do_search, "lastmodifieddate", since,
+                                      properties):
+            companies = self._companies_of([str(c.id) for c in contacts])
+            yield [self._contact(c, companies.get(str(c.id))) for c in contacts]
+
+    def _companies_of(self, contact_ids: list[str]) -> dict[str, str]:
+        """contact id → its first company, for contacts that have one (v4 batch read)."""
+        if not contact_ids:
+            return {}
+        from hubspot.crm.associations.v4 import (
+            BatchInputPublicFetchAssociationsBatchRequest,
+            PublicFetchAssociationsBatchRequest,
+        )
+
+        request = BatchInputPublicFetchAssociationsBatchRequest(
+            inputs=[PublicFetchAssociationsBatchRequest(id=c) for c in contact_ids])
+        answer = self._call(self.client.crm.associations.v4.batch_api.get_page, "contacts", "companies", request)
+        return {str(r._from.id): str(r.to[0].to_object_id) for r in answer.results or [] if r.to}
 
     @staticmethod
-    def _contact(contact: Any) -> CrmContact:
+    def _contact(contact: Any, account_id: str | None) -> CrmContact:
         props = contact.properties or {}
-        companies = (contact.associations or {}).get("companies")
-        results = companies.results if companies is not None else []
         name = " ".join(p for p in (props.get("firstname"), props.get("lastname")) if p)
         return CrmContact(
             id=str(contact.id),
             email=props.get("email") or None,
-            account_id=str(results[0].id) if results else None,
+            account_id=account_id,
             name=name or None,
         )
 
@@ -188,3 +245,24 @@ def _parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _first_company(contact: Any) -> str | None:
+    """The first company a contact of the list API is associated with."""
+    companies = (contact.associations or {}).get("companies")
+    results = companies.results if companies is not None else []
+    return str(results[0].id) if results else None
+
+
+def _modified_at(record: Any, prop: str) -> datetime | None:
+    """A record's ``prop`` datetime (ISO 8601 or epoch milliseconds), else None."""
+    value = (record.properties or {}).get(prop)
+    if not value:
+        return None
+    text = str(value)
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, UTC)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -49,6 +49,9 @@ __all__ = [
 DISCOURSE_POSTS_CURSOR = "discourse:posts"
 DISCOURSE_MEMBERS_CURSOR = "discourse:members"
 DISCOURSE_LIKES_CURSOR = "discourse:likes"
+HUBSPOT_CHANGES_CURSOR = "hubspot:changes"
+#: How far behind HubSpot's search index may be: each incremental read starts this much earlier.
+SEARCH_LAG = timedelta(minutes=10)
 #: How often every member is read again (emails and roles change; sign-ups are read every run).
 MEMBERS_REFRESH = timedelta(days=1)
 HUBSPOT = "hubspot"
@@ -223,16 +226,29 @@ def pull_slack(
 @task(name="pull-hubspot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
       retry_condition_fn=retry_transient)
 def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
-    """Owners, companies, contacts and won deals into the CRM cache (deals: attribution's upgrades)."""
+    """Owners, companies, contacts and won deals into the CRM cache (deals: attribution's upgrades).
+
+    Companies and contacts changed since the last read come from search (a no-op costs a call
+    each); every one is read again once a day, for deletions and merges search cannot show.
+    Search lags HubSpot's writes, so each read starts `SEARCH_LAG` before the last one did.
+    """
     crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
     counts = Counter[str]()
+    started = datetime.now(timezone.utc)  # HubSpot's change times are wall-clock times
     with open_store(database_block) as store:
+        mark = json.loads(store.get_cursor(HUBSPOT_CHANGES_CURSOR) or "{}")
+        full_at = datetime.fromisoformat(mark["full_at"]) if "full_at" in mark else None
+        full = full_at is None or started - full_at >= MEMBERS_REFRESH
+        since = None if full else datetime.fromisoformat(mark["since"]) - SEARCH_LAG
+        counts["full_read"] = int(full)
         for owners in crm.owner_pages():
             counts["owners"] += store.upsert_owners(HUBSPOT, owners)
-        for accounts in crm.account_pages():
+        for accounts in crm.account_pages(since):
             counts["accounts"] += store.upsert_accounts(HUBSPOT, accounts)
-        for contacts in crm.contact_pages():
+        for contacts in crm.contact_pages(since):
             counts["contacts"] += store.upsert_contacts(HUBSPOT, contacts)
+        store.set_cursor(HUBSPOT_CHANGES_CURSOR, json.dumps(
+            {"since": started.isoformat(), "full_at": (started if full else full_at).isoformat()}))
         for deals in crm.closed_won_deals():
             counts["won_deals"] += store.upsert_opportunities(HUBSPOT, deals)
     get_run_logger().info("HubSpot: %s", dict(counts))

@@ -37,6 +37,7 @@ from connectors.testing._hubspot_objects import (
 )
 from connectors.testing._hubspot_properties import PropertyStore
 from connectors.testing._hubspot_sequences import SequenceStore
+from connectors.testing._hubspot_search import association_batch, search
 from connectors.testing._hubspot_tasks import (
     TASK_TO_COMPANY,
     TASK_TO_CONTACT,
@@ -87,6 +88,8 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         self.deals: list[Deal] = seed_deals(community)
         self.deal_store = ObjectValues(self.property_store, lambda did: any(d.id == did for d in self.deals), "deals")
         self.refuse_unique_task_property = refuse_unique_task_property
+        #: contact id → when it was last edited (`update_contact`); else its creation.
+        self.contact_modified: dict[str, str] = {}
         self.nurture_list_id = self.lists.by_name("Community nurture").list_id
         self.newsletter_list_id = self.lists.by_name("Community newsletter").list_id
         self.customers_list_id = self.lists.by_name("Active customers").list_id
@@ -96,6 +99,9 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         r("GET", r"/crm/v3/objects/companies", self.list_companies)
         r("POST", r"/crm/v3/objects/companies/batch/update", self.update_companies)
         r("GET", r"/crm/v3/objects/contacts", self.list_contacts)
+        r("POST", r"/crm/v3/objects/contacts/search", self.search_contacts)
+        r("POST", r"/crm/v3/objects/companies/search", self.search_companies)
+        r("POST", r"/crm/v4/associations/contacts/companies/batch/read", self.contact_companies)
         r("GET", r"/crm/v3/objects/deals", self.list_deals)
         r("POST", r"/crm/v3/objects/deals/batch/update", self.update_deals)
         r("GET", r"/crm/v3/owners/?", self.list_owners)
@@ -279,7 +285,35 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         return {"email": person.email, "firstname": first, "lastname": last,
                 "company": company.name if company else None,
                 "associatedcompanyid": company.id if company else None,
-                "createdate": created, "lastmodifieddate": created, "hs_object_id": person.contact_id}
+                "createdate": created, "lastmodifieddate": self.contact_modified.get(person.contact_id or "", created),
+                "hs_object_id": person.contact_id}
+
+    def update_contact(self, contact_id: str, **changes: Any) -> None:
+        """What an edit in HubSpot does: the person's fields change, ``lastmodifieddate`` moves."""
+        with self.community.lock:
+            person = next(p for p in self.community.people if p.contact_id == contact_id)
+            for name, value in changes.items():
+                setattr(person, name, value)
+            self.contact_modified[contact_id] = hs_time()
+
+    def search_contacts(self, request: Request) -> Response:
+        with self.community.lock:
+            records = [(p.contact_id, self.contact_properties(p)) for p in self.community.people if p.contact_id]
+        return json_response(search(request.json() or {}, records))
+
+    def search_companies(self, request: Request) -> Response:
+        with self.community.lock:
+            records = [(c.id, self.company_properties(c)) for c in self.community.companies]
+        return json_response(search(request.json() or {}, records))
+
+    def contact_companies(self, request: Request) -> Response:
+        def companies_of(contact_id: str) -> list[str] | None:
+            person = next((p for p in self.community.people if p.contact_id == contact_id), None)
+            return None if person is None else ([person.company_id] if person.company_id else [])
+
+        with self.community.lock:
+            status, body = association_batch((request.json() or {}).get("inputs"), companies_of)
+        return json_response(body, status)
 
     def list_contacts(self, request: Request) -> Response:
         wanted = _multi(request, "properties")

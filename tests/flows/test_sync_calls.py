@@ -1,4 +1,4 @@
-"""What a sync costs in Discourse calls (its budget is 60 a minute for a whole site)."""
+"""What a sync costs in calls: Discourse (60 a minute for a whole site) and HubSpot."""
 
 from __future__ import annotations
 
@@ -77,3 +77,18 @@ def test_with_the_likes_query_a_first_sync_reads_each_page_once_and_no_post_twic
         d.community.posts[0].id, p.id) not in {(x.post_id, x.user_id) for x in d.community.likes}), NOW)
     again = community_sync(**d.params, now=NOW + timedelta(minutes=15))["discourse"]
     assert again["new_activities"] == 1 and len(d.forum.requests) == 3  # members, posts, likes
+
+
+def test_a_no_op_sync_reads_only_hubspot_changes_and_a_changed_contact_arrives(deployment: Deployment) -> None:
+    d = deployment
+    first = community_sync(**d.params, now=NOW)["hubspot"]
+    assert first["full_read"] == 1
+    person = next(p for p in d.community.people if p.contact_id)
+    d.crm.update_contact(person.contact_id, email="new.address@example.org")
+    d.crm.clear_requests()
+    again = community_sync(**d.params, now=NOW + timedelta(minutes=15))["hubspot"]
+    reads = [(r.method, r.path) for r in d.crm.requests if r.method == "GET" or r.path.endswith(("/search", "/batch/read"))]
+    assert again["full_read"] == 0 and ("GET", "/crm/v3/objects/contacts") not in reads
+    assert ("POST", "/crm/v3/objects/contacts/search") in reads and ("POST", "/crm/v3/objects/companies/search") in reads
+    with Store.open(d.database_url) as store:
+        assert {c.id: c.email for c in store.contacts("hubspot")}[person.contact_id] == "new.address@example.org"
