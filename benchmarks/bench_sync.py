@@ -49,8 +49,8 @@ def crm_write_sizes(crm: Any) -> list[tuple[str, int]]:
     """(endpoint, records in the call) of every CRM batch write."""
     sizes = []
     for r in crm.requests:
-        if r.method not in ("POST", "PATCH") or not r.body:
-            continue
+        if r.method not in ("POST", "PATCH") or not r.body or r.path.endswith(("/search", "/read")):
+            continue  # reads sent as POST
         try:
             body = r.json()
         except ValueError:
