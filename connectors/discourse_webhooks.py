@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -32,7 +31,6 @@ from connectors import validate as v
 from connectors.discourse import SERVICE, like_event, post_created_at, post_event
 from connectors.slack_events_server import EventResult, Receiver
 from connectors.store import Store, ThreadChanges
-from connectors.store.errors import StoreError, is_transient
 from connectors.validate import BadRecord, Rejected
 from scoring.classify import ClassificationRules, to_activity
 from scoring.records import Activity, SourceEvent
@@ -83,12 +81,9 @@ class DiscourseWebhookReceiver(Receiver):
         expected = discourse_signature(self._secret, body)
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return EventResult(401, {"error": "invalid signature"})
-        try:
-            payload = json.loads(body.decode("utf-8"))
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            return EventResult(400, {"error": "body is not UTF-8 JSON"})
-        if not isinstance(payload, dict):
-            return EventResult(400, {"error": "body is not a JSON object"})
+        payload = self._json_object(body)
+        if isinstance(payload, EventResult):
+            return payload
         event = headers.get("x-discourse-event", "")
         if event not in POST_EVENTS | LIKE_EVENTS:
             return EventResult(200, {"ignored": event[:40]})
@@ -105,15 +100,7 @@ class DiscourseWebhookReceiver(Receiver):
         if threads is None or not threads.hold:
             activity = to_activity(source_event, self.rules)
             activities = [activity] if activity is not None else []
-        try:
-            stored = self.store.save_inbound_event(SERVICE, ref, activities, threads=threads)
-        except StoreError as err:
-            if is_transient(err):
-                raise
-            return self._quarantine(ref, f"the store refused its activities: {err}", body)
-        if stored is None:
-            return EventResult(200, {"duplicate": ref})
-        return self._stored(ref, stored)
+        return self._save(ref, body, activities, threads)
 
     def _category(self, post: Mapping[str, Any]) -> str | None:
         slug = v.text(post, "category_slug")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -36,7 +35,6 @@ from connectors.slack import _translated
 from connectors.slack_event_payload import PoisonEvent, is_slack_id, source_events
 from connectors.slack_events_server import EventResult, Receiver, ServerLimits
 from connectors.store import Store
-from connectors.store.errors import StoreError, is_transient
 from scoring.classify import ClassificationRules, to_activity
 
 __all__ = ["EventResult", "ServerLimits", "SlackEventsReceiver", "channel_names_from", "slack_signature"]
@@ -114,12 +112,9 @@ class SlackEventsReceiver(Receiver):
         refusal = self._signature_refusal(headers, body)
         if refusal is not None:
             return EventResult(401, {"error": refusal})
-        try:
-            payload = json.loads(body.decode("utf-8"))
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            return EventResult(400, {"error": "body is not UTF-8 JSON"})
-        if not isinstance(payload, dict):
-            return EventResult(400, {"error": "body is not a JSON object"})
+        payload = self._json_object(body)
+        if isinstance(payload, EventResult):
+            return payload
         kind = payload.get("type")
         if kind == "url_verification":
             challenge = payload.get("challenge")
@@ -157,12 +152,4 @@ class SlackEventsReceiver(Receiver):
             activities = [a for a in (to_activity(e, self.rules) for e in events) if a is not None]
         except PoisonEvent as err:
             return self._quarantine(event_id, str(err), body)
-        try:
-            stored = self.store.save_inbound_event(SOURCE, event_id, activities)
-        except StoreError as err:
-            if is_transient(err):
-                raise
-            return self._quarantine(event_id, f"the store refused its activities: {err}", body)
-        if stored is None:
-            return EventResult(200, {"duplicate": event_id})
-        return self._stored(event_id, stored)
+        return self._save(event_id, body, activities)

@@ -30,6 +30,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from connectors.store.errors import StoreError, is_transient
+
 __all__ = ["BackgroundServer", "EventResult", "EventsApp", "Handler", "Receiver", "ServerLimits"]
 
 log = logging.getLogger("connectors.slack_events")
@@ -273,6 +275,30 @@ class Receiver:
         self.store = store
         self.on_stored: Callable[[int], None] | None = None
         self._server: BackgroundServer | None = None
+
+    @staticmethod
+    def _json_object(body: bytes) -> dict[str, Any] | EventResult:
+        """The body as a JSON object, or the 400 that refuses it."""
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return EventResult(400, {"error": "body is not UTF-8 JSON"})
+        if not isinstance(payload, dict):
+            return EventResult(400, {"error": "body is not a JSON object"})
+        return payload
+
+    def _save(self, ref: str, body: bytes, activities: list[Any], threads: Any = None) -> EventResult:
+        """Store a delivery's activities once under ``ref``: a duplicate is acknowledged, data the
+        store refuses is quarantined, a store that cannot be reached raises (the sender retries)."""
+        try:
+            stored = self.store.save_inbound_event(self.source, ref, activities, threads=threads)
+        except StoreError as err:
+            if is_transient(err):
+                raise
+            return self._quarantine(ref, f"the store refused its activities: {err}", body)
+        if stored is None:
+            return EventResult(200, {"duplicate": ref})
+        return self._stored(ref, stored)
 
     def _stored(self, ref: str, count: int) -> EventResult:
         """The answer for a delivery whose activities are stored; ``on_stored`` hears of them."""
