@@ -52,8 +52,8 @@ DISCOURSE_LIKES_CURSOR = "discourse:likes"
 HUBSPOT_CHANGES_CURSOR = "hubspot:changes"
 #: How far behind HubSpot's search index may be: each incremental read starts this much earlier.
 SEARCH_LAG = timedelta(minutes=10)
-#: How often every member is read again (emails and roles change; sign-ups are read every run).
-MEMBERS_REFRESH = timedelta(days=1)
+#: How often incremental reads (Discourse members, HubSpot companies and contacts) read everything again.
+FULL_READ_EVERY = timedelta(days=1)
 HUBSPOT = "hubspot"
 SALESFORCE = "salesforce"
 
@@ -101,6 +101,29 @@ class DiscourseMark:
         return (self.high - self.before) / (self.high - self.done)
 
 
+@dataclass(frozen=True)
+class RefreshMark:
+    """The cursor of a read that is incremental but complete once a day (for deletions, merges
+    and edits the change feed cannot show): where the last read got to, and when all was read."""
+
+    position: str | None = None
+    full_at: datetime | None = None
+
+    @classmethod
+    def load(cls, store: Store, name: str) -> RefreshMark:
+        data = json.loads(store.get_cursor(name) or "{}")
+        full_at = data.get("full_at")
+        return cls(data.get("position"), datetime.fromisoformat(full_at) if full_at else None)
+
+    def full_due(self, now: datetime) -> bool:
+        """Whether this read should be a complete one."""
+        return self.position is None or self.full_at is None or now - self.full_at >= FULL_READ_EVERY
+
+    def save(self, store: Store, name: str, position: str, now: datetime, full: bool) -> None:
+        full_at = now if full or self.full_at is None else self.full_at
+        store.set_cursor(name, json.dumps({"position": position, "full_at": full_at.isoformat()}))
+
+
 @task(name="pull-discourse", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
       retry_condition_fn=retry_transient)
 def pull_discourse(
@@ -142,17 +165,15 @@ def pull_discourse(
 
 def _read_discourse_members(store: Store, source: DiscourseSource, now: datetime, counts: Counter[str]) -> None:
     """New members since the last read (a page or two); every member once a day, for changed emails and roles."""
-    stored = json.loads(store.get_cursor(DISCOURSE_MEMBERS_CURSOR) or "{}")
-    full_at = datetime.fromisoformat(stored["full_at"]) if "full_at" in stored else None
-    full = full_at is None or now - full_at >= MEMBERS_REFRESH
-    high = int(stored.get("high", 0))
+    mark = RefreshMark.load(store, DISCOURSE_MEMBERS_CURSOR)
+    full = mark.full_due(now)
+    high = int(mark.position or 0)  # the highest user id read: ids grow with sign-ups
     for page in source.member_pages(newer_than=None if full else high):
         counts["members"] += store.upsert_members(page)
         counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
         high = max([high, *(int(m.external_id) for m in page.members)])
         counts["member_pages"] += 1
-    cursor = {"high": high, "full_at": (now if full else full_at).isoformat()}  # type: ignore[union-attr]
-    store.set_cursor(DISCOURSE_MEMBERS_CURSOR, json.dumps(cursor))
+    mark.save(store, DISCOURSE_MEMBERS_CURSOR, str(high), now, full)
 
 
 def _read_discourse_likes(store: Store, source: DiscourseSource, query_id: int, rules: ClassificationRules,
@@ -236,10 +257,9 @@ def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
     counts = Counter[str]()
     started = datetime.now(timezone.utc)  # HubSpot's change times are wall-clock times
     with open_store(database_block) as store:
-        mark = json.loads(store.get_cursor(HUBSPOT_CHANGES_CURSOR) or "{}")
-        full_at = datetime.fromisoformat(mark["full_at"]) if "full_at" in mark else None
-        full = full_at is None or started - full_at >= MEMBERS_REFRESH
-        since = None if full else datetime.fromisoformat(mark["since"]) - SEARCH_LAG
+        mark = RefreshMark.load(store, HUBSPOT_CHANGES_CURSOR)
+        full = mark.full_due(started)
+        since = None if full else datetime.fromisoformat(str(mark.position)) - SEARCH_LAG
         counts["full_read"] = int(full)
         for owners in crm.owner_pages():
             counts["owners"] += store.upsert_owners(HUBSPOT, owners)
@@ -247,8 +267,7 @@ def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
             counts["accounts"] += store.upsert_accounts(HUBSPOT, accounts)
         for contacts in crm.contact_pages(since):
             counts["contacts"] += store.upsert_contacts(HUBSPOT, contacts)
-        store.set_cursor(HUBSPOT_CHANGES_CURSOR, json.dumps(
-            {"since": started.isoformat(), "full_at": (started if full else full_at).isoformat()}))
+        mark.save(store, HUBSPOT_CHANGES_CURSOR, started.isoformat(), started, full)
         for deals in crm.closed_won_deals():
             counts["won_deals"] += store.upsert_opportunities(HUBSPOT, deals)
     get_run_logger().info("HubSpot: %s", dict(counts))

@@ -280,9 +280,7 @@ def _record_tasks(store: Store, batch: TaskBatch, keys: dict[str, str], owner: s
         if action_key in batch.ids:
             _record_done(store, entry_key, batch.ids[action_key], owner, report)
         elif action_key in batch.unsettled:
-            log.info("action %s: %s; looked up again next run", entry_key, batch.unsettled[action_key])
-            store.ledger_unsettled(entry_key, batch.unsettled[action_key], owner=owner)
-            report.skipped.append((entry_key, f"unsettled: {batch.unsettled[action_key]}"))
+            _record_unsettled(store, entry_key, batch.unsettled[action_key], owner, report)
         else:
             _record_failure(store, entry_key, batch.failed.get(action_key, "not created"), owner, report)
 
@@ -311,9 +309,7 @@ def _execute(store: Store, performers: Performers, claim: LedgerClaim, owner: st
         action = action_from_payload(entry.payload)
         external_id = _perform(action, performers, entry, claim.maybe_sent_at)
     except Unsettled as err:
-        log.info("action %s: %s; looked up again next run", entry.key, err)
-        store.ledger_unsettled(entry.key, str(err), owner=owner)
-        report.skipped.append((entry.key, f"unsettled: {err}"))
+        _record_unsettled(store, entry.key, str(err), owner, report)
         return None
     except (ConnectorError, RuntimeError, TypeError, ValueError) as err:
         _record_failure(store, entry.key, str(err), owner, report)
@@ -327,6 +323,13 @@ def _record_done(store: Store, key: str, external_id: str | None, owner: str, re
         log.warning("action %s was also completed by another run after this run's claim "
                     "ran out (a lease shorter than the action?)", key)
     report.done.append((key, external_id))
+
+
+def _record_unsettled(store: Store, key: str, reason: str, owner: str, report: ExecutionReport) -> None:
+    """A lookup could not tell yet: back to pending, no attempt used, looked up again next run."""
+    log.info("action %s: %s; looked up again next run", key, reason)
+    store.ledger_unsettled(key, reason, owner=owner)
+    report.skipped.append((key, f"unsettled: {reason}"))
 
 
 def _record_failure(store: Store, key: str, error: str, owner: str, report: ExecutionReport) -> None:

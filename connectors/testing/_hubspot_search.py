@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.testing._hubspot_properties import HubSpotError, hs_time, parse_hs_datetime
 
-__all__ = ["SEARCH_CAP", "association_batch", "search"]
+__all__ = ["SEARCH_CAP", "association_batch", "matches", "search"]
 
 SEARCH_CAP = 10_000
 CONTACT_TO_COMPANY = 279
@@ -27,21 +27,32 @@ def _value(raw: Any) -> Any:
     return when if when is not None else str(raw)
 
 
-def _matches(props: dict[str, Any], flt: dict[str, Any]) -> bool:
+#: The comparisons of HubSpot's search filters, on datetimes where both sides are one.
+_ORDERED: dict[str, Callable[[Any, Any], bool]] = {
+    "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b, "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b}
+
+
+def matches(props: dict[str, Any], flt: dict[str, Any]) -> bool:
+    """Whether a record's properties pass one search filter (tasks, contacts, companies)."""
     have, op = props.get(flt.get("propertyName", "")), flt.get("operator")
-    if have in (None, ""):
-        return op == "NOT_HAS_PROPERTY"
     if op == "HAS_PROPERTY":
-        return True
+        return have not in (None, "")
+    if op == "NOT_HAS_PROPERTY":
+        return have in (None, "")
+    if op == "EQ":
+        return have == str(flt.get("value"))
+    if op == "NEQ":
+        return have != str(flt.get("value"))
+    if op == "IN":
+        return have in [str(v) for v in flt.get("values", [])]
+    if op not in _ORDERED:
+        raise HubSpotError(400, "VALIDATION_ERROR", f"operator {op} is not supported here")
+    if have in (None, ""):
+        return False
     left, right = _value(have), _value(flt.get("value"))
     if type(left) is not type(right):
         left, right = str(have), str(flt.get("value"))
-    compare: dict[str, Callable[[Any, Any], bool]] = {
-        "EQ": lambda a, b: a == b, "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b,
-        "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b}
-    if op not in compare:
-        raise HubSpotError(400, "VALIDATION_ERROR", f"operator {op} is not supported here")
-    return compare[op](left, right)
+    return _ORDERED[op](left, right)
 
 
 def search(body: dict[str, Any], records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -55,7 +66,7 @@ def search(body: dict[str, Any], records: Iterable[tuple[str, dict[str, Any]]]) 
                            f"Search results are limited to {SEARCH_CAP} records; page past it with a new filter")
     groups = body.get("filterGroups") or []
     hits = [(oid, props) for oid, props in records
-            if not groups or any(all(_matches(props, f) for f in g.get("filters") or []) for g in groups)]
+            if not groups or any(all(matches(props, f) for f in g.get("filters") or []) for g in groups)]
     for sort in reversed(body.get("sorts") or []):
         name = sort.get("propertyName") if isinstance(sort, dict) else str(sort)
         descending = isinstance(sort, dict) and sort.get("direction") == "DESCENDING"

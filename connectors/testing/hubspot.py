@@ -37,7 +37,7 @@ from connectors.testing._hubspot_objects import (
 )
 from connectors.testing._hubspot_properties import PropertyStore
 from connectors.testing._hubspot_sequences import SequenceStore
-from connectors.testing._hubspot_search import association_batch, search
+from connectors.testing._hubspot_search import association_batch, matches, search
 from connectors.testing._hubspot_tasks import (
     TASK_TO_COMPANY,
     TASK_TO_CONTACT,
@@ -453,21 +453,6 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
             return self._error(404, "OBJECT_NOT_FOUND", "resource not found")
         return json_response(self._task_json(task.id, request))
 
-    @staticmethod
-    def _matches(props: dict[str, str], flt: dict[str, Any]) -> bool:
-        value, op = props.get(flt["propertyName"]), flt["operator"]
-        if op == "EQ":
-            return value == str(flt.get("value"))
-        if op == "NEQ":
-            return value != str(flt.get("value"))
-        if op == "IN":
-            return value in [str(v) for v in flt.get("values", [])]
-        if op == "HAS_PROPERTY":
-            return value not in (None, "")
-        if op == "NOT_HAS_PROPERTY":
-            return value in (None, "")
-        raise HubSpotError(400, "VALIDATION_ERROR", f"operator {op} is not supported here")
-
     def search_tasks(self, request: Request) -> Response:
         """Search as HubSpot's index shows tasks: writes appear ``search_lag`` seconds late."""
         body = request.json() or {}
@@ -476,7 +461,7 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         offset = int(body.get("after") or 0)
 
         def match(props: dict[str, str]) -> bool:
-            return not groups or any(all(self._matches(props, f) for f in g.get("filters", []))
+            return not groups or any(all(matches(props, f) for f in g.get("filters", []))
                                      for g in groups)
 
         hits = self.store.search(match)
