@@ -62,7 +62,7 @@ def run_calibration_demo(
     from connectors.testing.sandbox import sandbox
     from flows.calibration_report import calibration_report
     from flows.community_sync import community_sync
-    from flows.scoreboard import read_scoreboard
+    from flows.scoreboard import people_activities, read_scoreboard
     from playbooks.intent import IntentPlaybookConfig
     from scoring.backtest import replay_alerts
     from scoring.holdouts import HoldoutConfig
@@ -83,7 +83,7 @@ def run_calibration_demo(
     rng = random.Random(seed)
     with Store.open(url) as store:
         board = read_scoreboard(store, model, now, "hubspot")
-        alerts = replay_alerts(board.activities, board.account_of, model, now, start=now - timedelta(days=days))
+        alerts = replay_alerts(people_activities(store, board), board.account_of, model, now, start=now - timedelta(days=days))
         episodes: Counter[str] = Counter()
         first: dict[str, bool] = {}  # account -> held out at its first decision
         decided: dict[str, datetime] = {}  # account -> its first decision

@@ -29,7 +29,7 @@ from pydantic import Field
 from connectors.store import LedgerEntry
 from flows.params import CrmName
 from flows.preflight import ends_cleanly, open_store, preflight
-from flows.scoreboard import read_scoreboard
+from flows.scoreboard import people_activities, read_scoreboard
 from scoring.attribution import (
     DEFAULT_TARGET_SHAPE,
     Calibration,
@@ -43,7 +43,6 @@ from scoring.backtest import Backtest, backtest
 from scoring.holdouts import Lift, assign_groups, holdout_lift
 from scoring.model import ScoringModel
 from scoring.records import TIERS, CrmOpportunity, TierState
-from scoring.signals import last_activity
 
 __all__ = ["calibration_report", "holdouts", "intent_alerts", "upgrades"]
 
@@ -132,15 +131,16 @@ def calibrate_from_store(database_block: str | None, crm: str, model: ScoringMod
         won = upgrades(store.opportunities(crm))
         names = {a.id: a.name for a in store.accounts(crm)}
         board = read_scoreboard(store, model, now, crm)
+        history = people_activities(store, board) if replay else []
     tiers = {k: s.tier for k, s in stored_states.items()}
-    dormancy = dormant_members(board.member_scores, last_activity(board.activities), now)
+    dormancy = dormant_members(board.member_scores, board.last_activity, now)
     result = calibrate(alerts, won, tiers, model, now, window_days=window_days, dormancy=dormancy,
                        max_false_positive_rate=MAX_FALSE_POSITIVE_RATE, min_recall=MIN_RECALL)
     played_group, held_group = assign_groups([(a.account_id, a.alerted_at) for a in alerts], held)
     lift = holdout_lift(played_group, held_group, won, window_days, now, share=holdout_share or None)
     replayed = None
     if replay:
-        replayed = backtest(board.activities, board.account_of, won, model, now, window_days=window_days,
+        replayed = backtest(history, board.account_of, won, model, now, window_days=window_days,
                             horizon_days=replay_days, step_days=replay_step_days, previous_states=stored_states,
                             max_false_positive_rate=MAX_FALSE_POSITIVE_RATE, min_recall=MIN_RECALL)
     influenced = [{"account": names.get(a.upgrade.account_id, a.upgrade.account_id),

@@ -7,16 +7,18 @@ signals, tier states moved to ``now``, the CRM's accounts and owners.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.store import Store
 from playbooks.people import Person, gather_people
+from scoring.frame import ActivityFrame
 from scoring.model import ScoringModel
 from scoring.records import Activity, CrmAccount, CrmOwner, Member, TierState
-from scoring.signals import Signals, TierTransition, advance_tiers, detect_signals
+from scoring.signals import Signals, TierTransition, advance_tiers, detect_signals, last_activity
 
-__all__ = ["Scoreboard", "as_people", "read_scoreboard"]
+__all__ = ["Scoreboard", "as_people", "people_activities", "read_scoreboard"]
 
 
 def as_people(activities: list[Activity], person_of: dict[str, str], excluded: set[str]) -> list[Activity]:
@@ -30,12 +32,18 @@ def as_people(activities: list[Activity], person_of: dict[str, str], excluded: s
 
 @dataclass
 class Scoreboard:
-    """Scores, signals and tier states at ``now``, with the records the plays name."""
+    """Scores, signals and tier states at ``now``, with the records the plays name.
+
+    ``frame`` holds every scored activity as columns, keyed by person; the activities of a
+    few people as records come from `people_activities`.
+    """
 
     now: datetime
     members: dict[str, Member]
-    activities: list[Activity]
+    frame: ActivityFrame
     account_of: dict[str, str]
+    person_of: dict[str, str]
+    excluded: set[str]
     signals: Signals
     member_scores: dict[str, float]
     account_scores: dict[str, float]
@@ -46,6 +54,7 @@ class Scoreboard:
     member_states: dict[str, TierState]
     transitions: list[TierTransition]
     opted_out: set[str]
+    last_activity: dict[str, datetime]
 
     def account_tiers(self) -> dict[str, str | None]:
         return {a: s.tier for a, s in self.account_states.items()}
@@ -62,26 +71,38 @@ class Scoreboard:
 def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) -> Scoreboard:
     """Score what the store holds at ``now``; tier states are moved but not saved (the caller saves)."""
     members = {m.key: m for m in store.members()}
-    stored = store.activities()
+    stored = store.activity_frame()
     excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
-    opted_out = store.opted_out({a.member_key for a in stored})  # forgotten while a pull ran
+    opted_out = store.opted_out(stored.member_keys)  # forgotten while a pull ran
     person_of = store.people()
-    activities = as_people(stored, person_of, excluded | opted_out)
+    frame = stored.regroup({k: None if k in excluded or k in opted_out else person_of.get(k, k)
+                            for k in stored.member_keys})
     account_of = {k: m.account_id for k, m in store.matches().items()}
-    signals = detect_signals(activities, account_of, model, now)
+    signals = detect_signals(frame, account_of, model, now)
     member_scores = dict(signals.history.members[0.0])
     account_scores = dict(signals.history.accounts[0.0])
     account_states, transitions = advance_tiers(account_scores, store.tier_states("account"), model, now)
     member_states, _ = advance_tiers(member_scores, store.tier_states("member"), model, now)
-    last_activity: dict[str, datetime] = {}
-    for activity in activities:
-        if activity.member_key not in last_activity or activity.occurred_at > last_activity[activity.member_key]:
-            last_activity[activity.member_key] = activity.occurred_at
-    people = gather_people(person_of, members, store.matches(), member_scores, last_activity)
+    latest = last_activity(frame)
+    people = gather_people(person_of, members, store.matches(), member_scores, latest)
     return Scoreboard(
-        now=now, members=members, activities=activities, account_of=account_of, signals=signals,
-        member_scores=member_scores, account_scores=account_scores,
+        now=now, members=members, frame=frame, account_of=account_of, person_of=person_of,
+        excluded=excluded | opted_out, signals=signals, member_scores=member_scores, account_scores=account_scores,
         accounts={a.id: a for a in store.accounts(crm)}, owners={o.id: o for o in store.owners(crm)},
         people=people, account_states=dict(account_states), member_states=dict(member_states),
-        transitions=list(transitions), opted_out=set(opted_out),
+        transitions=list(transitions), opted_out=set(opted_out), last_activity=latest,
     )
+
+
+def people_activities(store: Store, board: Scoreboard, account_ids: Iterable[str] | None = None) -> list[Activity]:
+    """The scored activities as records, keyed by person: of the people of ``account_ids``, or all (None).
+
+    Records cost memory (about 2 KB each): plays read those of the accounts they brief, and
+    only reports that replay the whole history read them all.
+    """
+    if account_ids is None:
+        return as_people(store.activities(), board.person_of, board.excluded)
+    wanted = set(account_ids)
+    people = {board.person_of.get(k, k) for k, a in board.account_of.items() if a in wanted}
+    keys = {k for k, p in board.person_of.items() if p in people} | people
+    return as_people(store.activities(member_keys=keys), board.person_of, board.excluded)

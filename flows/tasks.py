@@ -26,7 +26,7 @@ from connectors.slack import SlackNotifier
 from connectors.store import LedgerEntry
 from flows.preflight import open_store
 from flows.pulls import HUBSPOT, SALESFORCE
-from flows.scoreboard import Scoreboard, read_scoreboard
+from flows.scoreboard import Scoreboard, people_activities, read_scoreboard
 from playbooks.actions import Action, play_of
 from playbooks.briefs import build_briefs
 from playbooks.capacity import allot, plays_this_week
@@ -109,9 +109,11 @@ def score_and_plan(
         returning = [p.account_id for k in signals.reemerged if (p := board.people.get(k)) and p.account_id]
         leaders = sorted(account_scores, key=lambda a: -account_scores[a])[:leaderboard_size]
         directory = owner_mentions(slack_block, board, unplayed | set(returning))
+        briefed = unplayed | set(leaders)
         briefs = build_briefs(
-            unplayed | set(leaders), account_scores=account_scores, member_scores=board.member_scores,
-            account_of=board.account_of, members=board.members, activities=board.activities, accounts=accounts,
+            briefed, account_scores=account_scores, member_scores=board.member_scores,
+            account_of=board.account_of, members=board.members, activities=people_activities(store, board, briefed),
+            accounts=accounts,
             owners=owners, owner_slack_ids=directory.owner_slack_ids,
         )
         held, owner_plays = split_holdouts(intent_plays(board.account_states.values(), briefs, intent, model, now,
@@ -148,7 +150,7 @@ def score_and_plan(
         for rank, a in enumerate(leaders, start=1)
     ]
     return {
-        "activities_scored": len(board.activities),
+        "activities_scored": len(board.frame),
         "members_scored": len(board.member_scores),
         "accounts_scored": len(account_scores),
         "tiers": {t: tiers.get(t, 0) for t in ("awareness", "consideration", "intent")},

@@ -13,9 +13,9 @@ are read-only views, and the builders never modify what they are given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from scoring.errors import ScoringError
 from scoring.moments import require_aware
 from scoring.records import ACTIVITY_TYPES, Activity
 
-__all__ = ["ActivityFrame", "timestamp"]
+__all__ = ["ActivityFrame", "as_frame", "moment", "timestamp"]
 
 #: POSIX seconds of 0001-01-01 and 10000-01-01 UTC: the range a datetime can hold.
 _FIRST_SECOND, _END_SECOND = -62_135_596_800.0, 253_402_300_800.0
@@ -33,6 +33,16 @@ _TYPE_INDEX: dict[str, int] = {name: i for i, name in enumerate(ACTIVITY_TYPES)}
 def timestamp(moment: datetime, what: str) -> float:
     """POSIX seconds of an aware datetime; a naive one is a ScoringError naming ``what``."""
     return require_aware(moment, what).timestamp()
+
+
+def moment(seconds: float) -> datetime:
+    """The aware UTC datetime of POSIX ``seconds`` (exact for microsecond datetimes of our era)."""
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def as_frame(activities: Iterable[Activity] | ActivityFrame) -> ActivityFrame:
+    """``activities`` as a frame (a frame is returned as it is)."""
+    return activities if isinstance(activities, ActivityFrame) else ActivityFrame.from_activities(activities)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -128,3 +138,32 @@ class ActivityFrame:
             type=_read_only(np.array(kinds, dtype=np.int8)),
             occurred_at=_read_only(np.array(seconds, dtype=np.float64)),
         )
+
+    def regroup(self, key_of: Mapping[str, str | None]) -> ActivityFrame:
+        """The frame with members renamed by ``key_of`` (absent = kept; None = rows dropped).
+
+        Several members mapped to one key become one member: one person on two platforms
+        scores once. New keys are numbered in order of first appearance.
+        """
+        index: dict[str, int] = {}
+        new_of = np.fromiter((-1 if (new := key_of.get(k, k)) is None else index.setdefault(new, len(index))
+                              for k in self.member_keys), dtype=np.int64, count=len(self.member_keys))
+        member = new_of[self.member] if len(self) else np.zeros(0, dtype=np.int64)
+        kept = member >= 0
+        if kept.all():
+            return ActivityFrame(tuple(index), _read_only(member.astype(np.int32)), self.type, self.occurred_at)
+        return ActivityFrame(tuple(index), _read_only(member[kept].astype(np.int32)),
+                             _read_only(self.type[kept]), _read_only(self.occurred_at[kept]))
+
+    def per_member(self, reduce: np.ufunc, rows: np.ndarray | None = None) -> np.ndarray:
+        """``reduce`` (``np.maximum`` / ``np.minimum``) of ``occurred_at`` per member over ``rows`` (a mask).
+
+        Members without a row get -inf for a maximum and +inf for a minimum.
+        """
+        start = -np.inf if reduce is np.maximum else np.inf
+        out = np.full(len(self.member_keys), start)
+        if rows is None:
+            reduce.at(out, self.member, self.occurred_at)
+        else:
+            reduce.at(out, self.member[rows], self.occurred_at[rows])
+        return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from itertools import compress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,11 +22,11 @@ import numpy as np
 
 from scoring.caps import DAY_SECONDS
 from scoring.errors import ScoringError
-from scoring.frame import ActivityFrame, timestamp
+from scoring.frame import ActivityFrame, as_frame, timestamp
 from scoring.model import ScoringModel
 from scoring.moments import require_aware
 from scoring.records import Activity
-from scoring.score import active_members, score_accounts, score_members
+from scoring.score import account_totals, active_mask, score_array
 
 __all__ = ["Engagement", "ScoreHistory", "account_engagement", "score_history", "signal_days"]
 
@@ -80,7 +81,7 @@ def signal_days(model: ScoringModel) -> tuple[float, ...]:
 
 
 def score_history(
-    activities: Iterable[Activity],
+    activities: Iterable[Activity] | ActivityFrame,
     account_of: Mapping[str, str],
     model: ScoringModel,
     now: datetime,
@@ -88,33 +89,31 @@ def score_history(
 ) -> ScoreHistory:
     """Score every member and account at each of ``days_ago`` (default: `signal_days`).
 
-    One ``score_members`` call per moment, over the activities that had happened by then;
-    with the breadth multiplier on, the members active at that moment (`active_members`).
+    One scoring pass per moment, over the activities that had happened by then; with the
+    breadth multiplier on, the members active at that moment (`active_members`).
     """
     require_aware(now, "now")
-    ordered = list(activities)
-    for activity in ordered:
-        if activity.occurred_at.tzinfo is None:
-            raise ScoringError(
-                f"activity {activity.source}:{activity.source_event_id} has a naive occurred_at"
-            )
-    ordered.sort(key=lambda a: a.occurred_at)
-    frame = ActivityFrame.from_activities(ordered)  # converted once, scored once per day
-    first_at: dict[str, datetime] = {}
-    for activity in ordered:
-        first_at.setdefault(activity.member_key, activity.occurred_at)
+    frame = as_frame(activities)  # converted once, scored once per day
+    keys = frame.member_keys
+    first_at = frame.per_member(np.minimum)
+    accounts = sorted(set(account_of.values()))
+    index = {a: i for i, a in enumerate(accounts)}
+    account_idx = np.fromiter((index[account_of[k]] if k in account_of else -1 for k in keys),
+                              dtype=np.int64, count=len(keys))
     members: dict[float, dict[str, float]] = {}
-    accounts: dict[float, dict[str, float]] = {}
+    account_scores: dict[float, dict[str, float]] = {}
     for day in sorted(set(signal_days(model) if days_ago is None else days_ago)):
         if day < 0:
             raise ScoringError(f"days_ago must be >= 0, got {day!r}")
         moment = now - timedelta(days=day)
         # Activities after ``moment`` score nothing; members who had not acted yet are left out.
-        scored = {k: v for k, v in score_members(frame, model, moment).items() if first_at[k] <= moment}
-        active = active_members(frame, model, moment) if model.breadth.enabled else None
-        members[float(day)] = scored
-        accounts[float(day)] = score_accounts(scored, account_of, model, active=active)
-    return ScoreHistory(now, members, accounts, account_engagement(frame, account_of, model, now))
+        scores = score_array(frame, model, moment)
+        scored = first_at <= timestamp(moment, "now")
+        active = active_mask(frame, model, moment) if model.breadth.enabled else None
+        members[float(day)] = dict(zip(compress(keys, scored.tolist()), scores[scored].tolist()))
+        ids, totals = account_totals(scores, account_idx, len(accounts), model, scored=scored, active=active)
+        account_scores[float(day)] = dict(zip([accounts[i] for i in ids.tolist()], totals.tolist()))
+    return ScoreHistory(now, members, account_scores, account_engagement(frame, account_of, model, now))
 
 
 def account_engagement(

@@ -40,17 +40,19 @@ import numpy as np
 
 from scoring.caps import DAY_SECONDS, beyond_daily_cap
 from scoring.errors import ScoringError
-from scoring.frame import ActivityFrame, timestamp
+from scoring.frame import ActivityFrame, as_frame, timestamp
 from scoring.model import ScoringModel, StepMultiplier
 from scoring.records import ACTIVITY_TYPES, Activity
 from scoring.sums import BLOCK, group_sums
 
-__all__ = ["REACTION_TYPES", "active_members", "decayed_points", "score_accounts", "score_members", "step_multiplier"]
+__all__ = ["IS_REACTION", "REACTION_TYPES", "account_totals", "active_mask", "active_members", "decayed_points",
+           "score_accounts", "score_array", "score_members", "step_multiplier"]
 
 #: Activity types that are reactions (likes): they earn points but do not make a member
 #: *active* (breadth), nor end a silence or count as a return (re-emergence).
 REACTION_TYPES: frozenset[str] = frozenset({"reaction"})
-_IS_REACTION = np.array([t in REACTION_TYPES for t in ACTIVITY_TYPES], dtype=bool)
+#: Per index of ``ACTIVITY_TYPES``: is it a reaction?
+IS_REACTION = np.array([t in REACTION_TYPES for t in ACTIVITY_TYPES], dtype=bool)
 
 
 def decayed_points(points: float, age_days: float, half_life_days: float) -> float:
@@ -76,30 +78,35 @@ def score_members(
     exclude: Collection[str] = (),
 ) -> dict[str, float]:
     """Score per member key at ``now`` (see the module docstring), leaving out ``exclude``."""
-    now_seconds = timestamp(now, "now")
-    frame = activities if isinstance(activities, ActivityFrame) else ActivityFrame.from_activities(activities)
+    frame = as_frame(activities)
+    scores = score_array(frame, model, now)
     n_members = len(frame.member_keys)
-    member, kind, seconds = frame.member, frame.type, frame.occurred_at
-    points = np.array([model.weight(t).points for t in ACTIVITY_TYPES], dtype=np.float64)
-    caps = np.array([model.weight(t).daily_cap or 0 for t in ACTIVITY_TYPES], dtype=np.int64)
-
-    up_to_now = seconds <= now_seconds
-    counted = up_to_now & ~beyond_daily_cap(member, kind, seconds, up_to_now, caps)
-    if model.decay_mode == "step":
-        in_window = counted & (seconds >= now_seconds - model.step_window_days * DAY_SECONDS)
-        scores = _step_scores(frame, points, in_window, up_to_now, now_seconds, model.step_multipliers)
-    else:
-        half_lives = np.array([model.weight(t).half_life_days for t in ACTIVITY_TYPES], dtype=np.float64)
-        scores = _half_life_scores(frame, points, half_lives, counted, now_seconds)
-
     scored = np.zeros(n_members, dtype=bool)
-    scored[member] = True
+    scored[frame.member] = True
     if exclude:
         excluded = set(exclude)
         scored &= np.fromiter((key not in excluded for key in frame.member_keys), dtype=bool, count=n_members)
     if scored.all():
         return dict(zip(frame.member_keys, scores.tolist()))
     return dict(zip(compress(frame.member_keys, scored.tolist()), scores[scored].tolist()))
+
+
+def score_array(frame: ActivityFrame, model: ScoringModel, now: datetime) -> np.ndarray:
+    """The score of every member of ``frame`` at ``now``, in the order of ``frame.member_keys``.
+
+    The array form of `score_members` for large frames: no dict of a million entries.
+    """
+    now_seconds = timestamp(now, "now")
+    member, kind, seconds = frame.member, frame.type, frame.occurred_at
+    points = np.array([model.weight(t).points for t in ACTIVITY_TYPES], dtype=np.float64)
+    caps = np.array([model.weight(t).daily_cap or 0 for t in ACTIVITY_TYPES], dtype=np.int64)
+    up_to_now = seconds <= now_seconds
+    counted = up_to_now & ~beyond_daily_cap(member, kind, seconds, up_to_now, caps)
+    if model.decay_mode == "step":
+        in_window = counted & (seconds >= now_seconds - model.step_window_days * DAY_SECONDS)
+        return _step_scores(frame, points, in_window, up_to_now, now_seconds, model.step_multipliers)
+    half_lives = np.array([model.weight(t).half_life_days for t in ACTIVITY_TYPES], dtype=np.float64)
+    return _half_life_scores(frame, points, half_lives, counted, now_seconds)
 
 
 def _half_life_scores(
@@ -159,12 +166,16 @@ def active_members(
     is not engaging, so likes alone never make an account "broad". The window includes both
     ends (``now - window <= occurred_at <= now``); activity after ``now`` does not count.
     """
-    now_seconds = timestamp(now, "now")
-    frame = activities if isinstance(activities, ActivityFrame) else ActivityFrame.from_activities(activities)
-    mask = _active_rows(frame, now_seconds, model.breadth.active_window_days)
+    frame = as_frame(activities)
+    return set(compress(frame.member_keys, active_mask(frame, model, now).tolist()))
+
+
+def active_mask(frame: ActivityFrame, model: ScoringModel, now: datetime) -> np.ndarray:
+    """Per member of ``frame``: active at ``now`` in the sense of `active_members`."""
+    mask = _active_rows(frame, timestamp(now, "now"), model.breadth.active_window_days)
     hit = np.zeros(len(frame.member_keys), dtype=bool)
     hit[frame.member[mask]] = True
-    return set(compress(frame.member_keys, hit.tolist()))
+    return hit
 
 
 def _active_rows(frame: ActivityFrame, now_seconds: float, window_days: float) -> np.ndarray:
@@ -172,7 +183,7 @@ def _active_rows(frame: ActivityFrame, now_seconds: float, window_days: float) -
     seconds = frame.occurred_at
     mask = seconds <= now_seconds
     mask &= seconds >= now_seconds - window_days * DAY_SECONDS
-    mask &= ~_IS_REACTION[frame.type]
+    mask &= ~IS_REACTION[frame.type]
     return mask
 
 
@@ -212,3 +223,32 @@ def score_accounts(
             total *= breadth.multiplier
         scores[account] = total
     return scores
+
+
+def account_totals(
+    scores: np.ndarray, account: np.ndarray, n_accounts: int, model: ScoringModel, *,
+    scored: np.ndarray, active: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`score_accounts` on arrays: members' ``scores``, their ``account`` index (-1 = none).
+
+    Only members in ``scored`` count; ``active`` (per member, or None with breadth off) counts
+    towards the breadth multiplier. Returns the accounts with a scored member (indices,
+    ascending) and their scores, each an exact ``math.fsum`` like `score_accounts`.
+    """
+    breadth = model.breadth
+    if breadth.enabled and active is None:
+        raise ScoringError("the model's breadth multiplier is enabled, so account_totals needs active=")
+    rows = scored & (account >= 0)
+    order = np.argsort(account[rows], kind="stable")
+    owners = account[rows][order]
+    if not owners.size:
+        return owners, np.zeros(0, dtype=np.float64)
+    values = scores[rows][order].tolist()
+    bounds = (np.flatnonzero(np.diff(owners)) + 1).tolist()
+    ids = owners[[0, *bounds]]
+    totals = np.array([math.fsum(values[lo:hi]) for lo, hi in zip([0, *bounds], [*bounds, len(values)])],
+                      dtype=np.float64)
+    if breadth.enabled and active is not None and totals.size:
+        engaged = np.bincount(account[rows & active], minlength=n_accounts)[ids]
+        totals[engaged >= breadth.min_active_members] *= breadth.multiplier
+    return ids, totals

@@ -15,17 +15,20 @@ Signals over time read a `ScoreHistory` (one scoring pass per evaluated day for 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+import numpy as np
+
+from scoring.frame import ActivityFrame, as_frame, moment, timestamp
 from scoring.history import Engagement, ScoreHistory, score_history
 from scoring.model import ScoringModel
 from scoring.moments import require_all_aware, require_aware
 from scoring.records import TIERS, Activity, TierState
-from scoring.score import REACTION_TYPES
+from scoring.score import IS_REACTION
 
 __all__ = [
     "DEFAULT_FREE_PLANS",
@@ -50,6 +53,12 @@ __all__ = [
 ]
 
 _DAY = timedelta(days=1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(seconds: np.ndarray) -> np.ndarray:
+    """POSIX seconds as whole microseconds (exact for the microsecond datetimes they came from)."""
+    return np.rint(seconds * 1e6).astype(np.int64)
 
 
 # --- tiers -------------------------------------------------------------------------------
@@ -122,15 +131,17 @@ def advance_tiers(
 
 
 def last_activity(
-    activities: Iterable[Activity], account_of: Mapping[str, str] | None = None
+    activities: Iterable[Activity] | ActivityFrame, account_of: Mapping[str, str] | None = None
 ) -> dict[str, datetime]:
     """Latest ``occurred_at`` per member key, or per account when ``account_of`` is given."""
-    latest: dict[str, datetime] = {}
-    for activity in activities:
-        key = activity.member_key if account_of is None else account_of.get(activity.member_key)
-        if key is not None and (key not in latest or activity.occurred_at > latest[key]):
-            latest[key] = activity.occurred_at
-    return latest
+    frame = as_frame(activities)
+    latest_seconds = frame.per_member(np.maximum)
+    latest: dict[str, float] = {}
+    for member, seconds in zip(frame.member_keys, latest_seconds.tolist()):
+        key = member if account_of is None else account_of.get(member)
+        if key is not None and seconds > latest.get(key, -math.inf):
+            latest[key] = seconds
+    return {key: moment(seconds) for key, seconds in latest.items()}
 
 
 def recently_active(
@@ -157,7 +168,7 @@ class Reemergence:
 
 
 def reemerged(
-    activities: Iterable[Activity],
+    activities: Iterable[Activity] | ActivityFrame,
     model: ScoringModel,
     now: datetime,
     *,
@@ -175,32 +186,31 @@ def reemerged(
     further activity after the return keeps the flag (a returning member rarely posts only
     once). Why: this cohort converted best of all (22%).
     """
-    require_aware(now, "now")
+    now_seconds = timestamp(now, "now")
     known = dict(known_since or {})
     require_all_aware(known.values(), "a known_since time")
-    first_seen: dict[str, datetime] = {}
-    times: dict[str, list[datetime]] = defaultdict(list)
-    for activity in activities:
-        at = require_aware(activity.occurred_at, f"occurred_at of activity {activity.source_event_id!r}")
-        if at > now:
-            continue
-        member = activity.member_key
-        if member not in first_seen or at < first_seen[member]:
-            first_seen[member] = at
-        if activity.type not in REACTION_TYPES:
-            times[member].append(at)
-    gap = timedelta(days=model.reemergence_gap_days)
-    since = now - timedelta(days=model.recency_days)
+    frame = as_frame(activities)
+    up_to_now = frame.occurred_at <= now_seconds
+    first_seen = frame.per_member(np.minimum, up_to_now)
+    for member, i in ((k, i) for i, k in enumerate(frame.member_keys) if k in known):
+        first_seen[i] = min(first_seen[i], known[member].timestamp())  # the start of a lurker's silence
+    rows = np.flatnonzero(up_to_now & ~IS_REACTION[frame.type])
+    rows = rows[np.lexsort((frame.occurred_at[rows], frame.member[rows]))]  # by member, then time
+    member, at = frame.member[rows], frame.occurred_at[rows]
+    first_of_member = np.ones(rows.size, dtype=bool)
+    first_of_member[1:] = member[1:] != member[:-1]
+    before = np.empty(rows.size)
+    before[1:] = at[:-1]
+    before[first_of_member] = first_seen[member[first_of_member]]
+    since = timestamp(now - timedelta(days=model.recency_days), "now")
+    gap = timedelta(days=model.reemergence_gap_days) // _MICROSECOND  # compared in whole microseconds: exact
+    returns = np.flatnonzero((at >= since) & (_micros(at) - _micros(before) >= gap))
+    latest = returns[np.append(member[returns][1:] != member[returns][:-1], True)] if returns.size else returns
     found: dict[str, Reemergence] = {}
-    for member, stamps in times.items():
-        stamps.sort()
-        start = min(first_seen[member], known.get(member, first_seen[member]))
-        for before, after in zip(reversed([start, *stamps[:-1]]), reversed(stamps)):
-            if after < since:
-                break
-            if after - before >= gap:
-                found[member] = Reemergence(member, before, after, (after - before) / _DAY)
-                break
+    for i in latest.tolist():
+        key = frame.member_keys[member[i]]
+        silent_since, returned_at = moment(float(before[i])), moment(float(at[i]))
+        found[key] = Reemergence(key, silent_since, returned_at, (returned_at - silent_since) / _DAY)
     return found
 
 
@@ -218,7 +228,7 @@ class SeasonalFactor:
 
 
 def seasonal_factor(
-    activities: Iterable[Activity],
+    activities: Iterable[Activity] | ActivityFrame,
     model: ScoringModel,
     now: datetime,
     *,
@@ -239,17 +249,17 @@ def seasonal_factor(
     require_aware(now, "now")
     if history_start is not None:
         require_aware(history_start, "history_start")
-    stamps = [at for at in (require_aware(a.occurred_at, f"occurred_at of activity {a.source_event_id!r}")
-                            for a in activities) if at <= now]
-    start = history_start if history_start is not None else min(stamps, default=None)
-    trailing_start = now - timedelta(days=config.trailing_days)
-    trailing = sum(1 for at in stamps if at > trailing_start)
+    now_seconds = timestamp(now, "now")
+    stamps = as_frame(activities).occurred_at
+    stamps = stamps[stamps <= now_seconds]
+    start = history_start if history_start is not None else (moment(float(stamps.min())) if stamps.size else None)
+    trailing = int(np.count_nonzero(stamps > timestamp(now - timedelta(days=config.trailing_days), "now")))
     if not config.enabled or start is None:
         return SeasonalFactor(1.0, trailing, None, None)
     span_days = (now - start) / _DAY
     if span_days <= config.trailing_days:
         return SeasonalFactor(1.0, trailing, None, None)
-    total = sum(1 for at in stamps if at >= start)
+    total = int(np.count_nonzero(stamps >= timestamp(start, "history_start")))
     average = total * config.trailing_days / span_days
     if average <= 0:
         return SeasonalFactor(1.0, trailing, average, None)
@@ -434,7 +444,7 @@ class Signals:
 
 
 def detect_signals(
-    activities: Iterable[Activity],
+    activities: Iterable[Activity] | ActivityFrame,
     account_of: Mapping[str, str],
     model: ScoringModel,
     now: datetime,
@@ -447,7 +457,7 @@ def detect_signals(
     ``known_since`` (member key → when the member was first known, e.g. joined the forum)
     lets a lurker's first post count as a return; see `reemerged`.
     """
-    items = list(activities)
+    items = as_frame(activities)
     history = score_history(items, account_of, model, now)
     seasonal = seasonal_factor(items, model, now, history_start=history_start)
     window = model.velocity_window_days

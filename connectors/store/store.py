@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from scoring.frame import ActivityFrame
 from scoring.records import (
     AccountScoreUpdate,
     Activity,
@@ -37,6 +38,7 @@ from . import quarantine as _quarantine
 from . import signal_states as _signals
 from . import threads as _threads
 from . import writeback as _writeback
+from .columns import read_activity_frame
 from .rows import from_row, to_row
 from . import tables as t
 from .dml import insert_ignore, upsert
@@ -48,6 +50,9 @@ from .quarantine import QuarantineEntry
 from .threads import ThreadChanges
 
 __all__ = ["Store"]
+
+#: Member keys per ``IN (...)`` list: well below SQLite's bound-parameter limit.
+_KEYS_PER_QUERY = 500
 
 
 def _now() -> datetime:
@@ -145,13 +150,27 @@ class Store:
         rows = (to_row(a, ingested_at=now) for a in activities)
         return insert_ignore(conn, t.activities, rows, conflict=["source", "source_event_id"])
 
-    def activities(self, since: datetime | None = None) -> list[Activity]:
-        """Activities in time order, optionally only those at or after ``since``."""
+    def activities(self, since: datetime | None = None, member_keys: Iterable[str] | None = None) -> list[Activity]:
+        """Activities in time order, optionally only those at or after ``since`` or of ``member_keys``."""
         query = select(t.activities).order_by(t.activities.c.occurred_at, t.activities.c.id)
         if since is not None:
             query = query.where(t.activities.c.occurred_at >= since)
+        if member_keys is None:
+            with self._read() as conn:
+                return [from_row(Activity, r) for r in conn.execute(query)]
+        keys = sorted(set(member_keys))
+        found: list[Activity] = []
         with self._read() as conn:
-            return [from_row(Activity, r) for r in conn.execute(query)]
+            for lo in range(0, len(keys), _KEYS_PER_QUERY):
+                part = query.where(t.activities.c.member_key.in_(keys[lo : lo + _KEYS_PER_QUERY]))
+                found += (from_row(Activity, r) for r in conn.execute(part))
+        found.sort(key=lambda a: a.occurred_at)
+        return found
+
+    def activity_frame(self) -> ActivityFrame:
+        """Every activity as columns (who, what, when) for scoring: no record objects."""
+        with self._read() as conn:
+            return read_activity_frame(conn)
 
     def count_activities(self) -> int:
         """How many activities are stored."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from scoring.errors import ScoringError
 from scoring.model import ScoringModel
 from scoring.records import Activity
 
-__all__ = ["counted_activities", "reference_score_accounts", "reference_score_members"]
+__all__ = ["counted_activities", "reference_reemerged", "reference_score_accounts", "reference_score_members",
+           "reference_trailing_count"]
 
 DAY_SECONDS = 86_400.0
 
@@ -89,3 +90,40 @@ def reference_score_accounts(
             total = total * model.breadth.multiplier
         result[account] = total
     return result
+
+
+def reference_reemerged(
+    activities: Iterable[Activity], model: ScoringModel, now: datetime,
+    known_since: Mapping[str, datetime] | None = None,
+) -> dict[str, tuple[datetime, datetime]]:
+    """signals.reemerged as loops over records: member → (silent since, returned at)."""
+    known = dict(known_since or {})
+    first_seen: dict[str, datetime] = {}
+    times: dict[str, list[datetime]] = defaultdict(list)
+    for activity in activities:
+        if activity.occurred_at > now:
+            continue
+        member = activity.member_key
+        if member not in first_seen or activity.occurred_at < first_seen[member]:
+            first_seen[member] = activity.occurred_at
+        if activity.type != "reaction":
+            times[member].append(activity.occurred_at)
+    gap = timedelta(days=model.reemergence_gap_days)
+    since = now - timedelta(days=model.recency_days)
+    found = {}
+    for member, stamps in times.items():
+        stamps.sort()
+        start = min(first_seen[member], known.get(member, first_seen[member]))
+        for before, after in zip(reversed([start, *stamps[:-1]]), reversed(stamps)):
+            if after < since:
+                break
+            if after - before >= gap:
+                found[member] = (before, after)
+                break
+    return found
+
+
+def reference_trailing_count(activities: Iterable[Activity], now: datetime, days: float) -> int:
+    """Activities with ``now - days < occurred_at <= now`` (the seasonal baseline's trailing window)."""
+    start = now - timedelta(days=days)
+    return sum(1 for a in activities if start < a.occurred_at <= now)
