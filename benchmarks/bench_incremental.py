@@ -17,12 +17,15 @@ run's peak RSS is its own, Prefect client included):
 
 Per run it prints wall time, the time of each task (read back from Prefect), the process's
 peak RSS and what was scored. The targets: the incremental run under 10 s, every run under
-1 GiB RSS.
+1 GiB RSS. Each sync process starts Prefect's API (the ephemeral server) before its run is
+timed, as a worker's runs find their server up; ``BENCH_PROFILE=path`` saves a cProfile of
+each run there (the last run's stays).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import subprocess
@@ -96,13 +99,23 @@ def child(params_json: str) -> int:
     """Run one ``community_sync`` in this process and print its figures as JSON (the parent reads them)."""
     from bench_sync import task_times  # type: ignore[import-not-found]
 
+    from prefect.client.orchestration import get_client
+
     from flows.community_sync import community_sync
 
     params: dict[str, Any] = json.loads(params_json)
     params["now"] = datetime.fromisoformat(params["now"])
+    with get_client(sync_client=True) as client:  # a worker's API is up before its runs: start ours first
+        client.hello()
+    profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     began = time.monotonic()
+    if profile:
+        profile.enable()
     state = community_sync(**params, return_state=True)
     seconds = time.monotonic() - began
+    if profile:
+        profile.disable()
+        profile.dump_stats(os.environ["BENCH_PROFILE"])
     result = state.result(raise_on_failure=False) if state.is_completed() else None
     scored = result.get("scored", {}) if isinstance(result, dict) else {}
     print(json.dumps({

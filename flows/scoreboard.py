@@ -35,7 +35,8 @@ class Scoreboard:
     """Scores, signals and tier states at ``now``, with the records the plays name.
 
     ``frame`` holds every scored activity as columns, keyed by person; the activities of a
-    few people as records come from `people_activities`.
+    few people as records come from `people_activities`. ``stored_states`` are the tier states
+    as read (kind → entity → state), so that saving writes only what moved.
     """
 
     now: datetime
@@ -55,6 +56,7 @@ class Scoreboard:
     transitions: list[TierTransition]
     opted_out: set[str]
     last_activity: dict[str, datetime]
+    stored_states: dict[str, dict[str, TierState]]
 
     def account_tiers(self) -> dict[str, str | None]:
         return {a: s.tier for a, s in self.account_states.items()}
@@ -81,8 +83,9 @@ def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) 
     signals = detect_signals(frame, account_of, model, now)
     member_scores = dict(signals.history.members[0.0])
     account_scores = dict(signals.history.accounts[0.0])
-    account_states, transitions = advance_tiers(account_scores, store.tier_states("account"), model, now)
-    member_states, _ = advance_tiers(member_scores, store.tier_states("member"), model, now)
+    stored_states = {kind: store.tier_states(kind) for kind in ("account", "member")}
+    account_states, transitions = advance_tiers(account_scores, stored_states["account"], model, now)
+    member_states, _ = advance_tiers(member_scores, stored_states["member"], model, now)
     latest = last_activity(frame)
     people = gather_people(person_of, members, store.matches(), member_scores, latest)
     return Scoreboard(
@@ -90,19 +93,21 @@ def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) 
         excluded=excluded | opted_out, signals=signals, member_scores=member_scores, account_scores=account_scores,
         accounts={a.id: a for a in store.accounts(crm)}, owners={o.id: o for o in store.owners(crm)},
         people=people, account_states=dict(account_states), member_states=dict(member_states),
-        transitions=list(transitions), opted_out=set(opted_out), last_activity=latest,
+        transitions=list(transitions), opted_out=set(opted_out), last_activity=latest, stored_states=stored_states,
     )
 
 
-def people_activities(store: Store, board: Scoreboard, account_ids: Iterable[str] | None = None) -> list[Activity]:
+def people_activities(store: Store, board: Scoreboard, account_ids: Iterable[str] | None = None, *,
+                      types: Iterable[str] | None = None, latest: int | None = None) -> list[Activity]:
     """The scored activities as records, keyed by person: of the people of ``account_ids``, or all (None).
 
-    Records cost memory (about 2 KB each): plays read those of the accounts they brief, and
-    only reports that replay the whole history read them all.
+    Records cost memory (about 2 KB each): plays read the latest few of the accounts they
+    brief (``types``, ``latest`` per member: see `Store.activities`), and only reports that
+    replay the whole history read them all.
     """
     if account_ids is None:
         return as_people(store.activities(), board.person_of, board.excluded)
     wanted = set(account_ids)
     people = {board.person_of.get(k, k) for k, a in board.account_of.items() if a in wanted}
     keys = {k for k, p in board.person_of.items() if p in people} | people
-    return as_people(store.activities(member_keys=keys), board.person_of, board.excluded)
+    return as_people(store.activities(member_keys=keys, types=types, latest=latest), board.person_of, board.excluded)

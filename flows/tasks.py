@@ -6,6 +6,7 @@ data. One task per stage, never one task per member.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -28,7 +29,7 @@ from flows.preflight import open_store
 from flows.pulls import HUBSPOT, SALESFORCE
 from flows.scoreboard import Scoreboard, people_activities, read_scoreboard
 from playbooks.actions import Action, play_of
-from playbooks.briefs import build_briefs
+from playbooks.briefs import QUESTION_TYPES, build_briefs
 from playbooks.capacity import allot, plays_this_week
 from playbooks.execute import ExecutionReport, Performers, execute_pending, record_plan
 from playbooks.intent import IntentPlaybookConfig, intent_plays, open_plays, split_holdouts
@@ -46,16 +47,27 @@ __all__ = ["execute_actions", "known_plays", "owner_mentions", "plays_by_playboo
 
 @task(name="resolve-identities", cache_policy=NO_CACHE)
 def resolve_identities(database_block: str | None, crm: str = HUBSPOT) -> dict[str, Any]:
-    """Match members to CRM accounts; unmatched members are kept with the reason."""
+    """Match members to CRM accounts; unmatched members are kept with the reason.
+
+    Skipped when no member, contact, account or override changed since the last resolution:
+    it would come out the same (`Store.identity_inputs`).
+    """
     with open_store(database_block) as store:
+        inputs, cursor = store.identity_inputs(crm), f"identity:{crm}"
+        last = json.loads(store.get_cursor(cursor) or "{}")
+        if last.get("inputs") == inputs:
+            get_run_logger().info("Identity: unchanged since the last resolution (no member, contact, account or "
+                                  "override changed): %s", last["summary"])
+            return last["summary"] | {"unchanged": True}
         resolution = resolve(store.members(), store.contacts(crm), store.accounts(crm),
                              overrides=store.overrides())
         store.save_resolution(resolution)
-    methods = Counter(m.method for m in resolution.matches.values())
-    reasons = Counter(reason_kind(r) for r in resolution.unmatched.values())
-    summary = {"matched": len(resolution.matches), "unmatched": len(resolution.unmatched),
-               "people": len(set(resolution.person_of.values())),
-               "by_method": dict(methods), "unmatched_reasons": dict(reasons)}
+        methods = Counter(m.method for m in resolution.matches.values())
+        reasons = Counter(reason_kind(r) for r in resolution.unmatched.values())
+        summary = {"matched": len(resolution.matches), "unmatched": len(resolution.unmatched),
+                   "people": len(set(resolution.person_of.values())),
+                   "by_method": dict(methods), "unmatched_reasons": dict(reasons)}
+        store.set_cursor(cursor, json.dumps({"inputs": inputs, "summary": summary}))
     get_run_logger().info("Identity: %s", summary)
     return summary
 
@@ -112,8 +124,8 @@ def score_and_plan(
         briefed = unplayed | set(leaders)
         briefs = build_briefs(
             briefed, account_scores=account_scores, member_scores=board.member_scores,
-            account_of=board.account_of, members=board.members, activities=people_activities(store, board, briefed),
-            accounts=accounts,
+            account_of=board.account_of, members=board.members, frame=board.frame,
+            questions=people_activities(store, board, briefed, types=QUESTION_TYPES, latest=3), accounts=accounts,
             owners=owners, owner_slack_ids=directory.owner_slack_ids,
         )
         held, owner_plays = split_holdouts(intent_plays(board.account_states.values(), briefs, intent, model, now,
@@ -128,8 +140,8 @@ def score_and_plan(
                                known_plays=plays_known, opted_out=board.opted_out))
         actions = plan.actions
         record_plan(store, actions)
-        store.save_tier_states("account", board.account_states.values())
-        store.save_tier_states("member", board.member_states.values())
+        store.save_tier_states("account", board.account_states.values(), board.stored_states["account"])
+        store.save_tier_states("member", board.member_states.values(), board.stored_states["member"])
         rows = signal_rows(signals, accounts, board.members)
         started = store.start_signals(((row["signal"], row["entity"]) for row in rows), now)
         for row in rows:

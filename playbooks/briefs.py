@@ -6,14 +6,17 @@ them escape it for their destination (`playbooks.intent_messages`), exactly once
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scoring.records import Activity, CrmAccount, CrmOwner, Member
+import numpy as np
 
-__all__ = ["AccountBrief", "build_briefs"]
+from scoring.frame import ActivityFrame, moment
+from scoring.records import ACTIVITY_TYPES, Activity, CrmAccount, CrmOwner, Member
+
+__all__ = ["QUESTION_TYPES", "AccountBrief", "build_briefs"]
 
 QUESTION_TYPES = frozenset({"premium_feature_question", "feature_request", "thread_started",
                             "competitor_mention"})
@@ -45,43 +48,64 @@ def build_briefs(
     member_scores: Mapping[str, float],
     account_of: Mapping[str, str],
     members: Mapping[str, Member],
-    activities: Iterable[Activity],
+    frame: ActivityFrame,
+    questions: Iterable[Activity],
     accounts: Mapping[str, CrmAccount],
     owners: Mapping[str, CrmOwner],
     owner_slack_ids: Mapping[str, str] | None = None,
     top: int = 5,
 ) -> dict[str, AccountBrief]:
-    """A brief for each wanted account that the CRM knows."""
-    wanted = {a for a in account_ids if a in accounts}
-    by_account: dict[str, list[Activity]] = defaultdict(list)
-    for activity in activities:
+    """A brief for each wanted account that the CRM knows.
+
+    Activity counts and the last activity come from ``frame`` (every activity, as columns);
+    ``questions`` need only hold each member's latest question-like activities as records.
+    """
+    wanted = sorted(a for a in set(account_ids) if a in accounts)
+    kinds, latest, last = _activity_summary(frame, account_of, wanted)
+    asked: dict[str, list[Activity]] = defaultdict(list)
+    for activity in questions:
         account = account_of.get(activity.member_key)
-        if account in wanted:
-            by_account[account].append(activity)
+        if activity.type in QUESTION_TYPES and account is not None:
+            asked[account].append(activity)
     member_keys: dict[str, list[str]] = defaultdict(list)
     for member_key, account in account_of.items():
-        if account in wanted:
-            member_keys[account].append(member_key)
+        member_keys[account].append(member_key)
 
     briefs: dict[str, AccountBrief] = {}
-    for account_id in sorted(wanted):
+    for i, account_id in enumerate(wanted):
         account = accounts[account_id]
-        acts = sorted(by_account[account_id], key=lambda a: a.occurred_at, reverse=True)
         ranked = sorted(
             ((members[k].name or members[k].username if k in members else k, member_scores.get(k, 0.0))
              for k in member_keys[account_id]),
             key=lambda pair: (-pair[1], pair[0]),
         )
+        types = sorted(np.flatnonzero(kinds[i]).tolist(), key=lambda t: (-kinds[i, t], -latest[i, t]))
         owner = owners.get(account.owner_id) if account.owner_id else None
         briefs[account_id] = AccountBrief(
             account=account,
             score=account_scores.get(account_id, 0.0),
             active_members=sum(1 for pair in ranked if pair[1] > 0),
             top_members=[pair for pair in ranked if pair[1] > 0][:top],
-            top_activities=Counter(a.type for a in acts).most_common(top),
-            recent_questions=[a for a in acts if a.type in QUESTION_TYPES][:3],
-            last_activity_at=acts[0].occurred_at if acts else None,
+            top_activities=[(ACTIVITY_TYPES[t], int(kinds[i, t])) for t in types[:top]],
+            recent_questions=sorted(asked[account_id], key=lambda a: a.occurred_at, reverse=True)[:3],
+            last_activity_at=moment(float(last[i])) if np.isfinite(last[i]) else None,
             owner=owner,
             owner_slack_id=(owner_slack_ids or {}).get(owner.id) if owner else None,
         )
     return briefs
+
+
+def _activity_summary(frame: ActivityFrame, account_of: Mapping[str, str],
+                      wanted: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per wanted account: activities per type, the latest time per type, the latest time (-inf: none)."""
+    index = {a: i for i, a in enumerate(wanted)}
+    n_types = len(ACTIVITY_TYPES)
+    account = np.fromiter((index.get(account_of.get(k, ""), -1) for k in frame.member_keys), dtype=np.int64,
+                          count=len(frame.member_keys))[frame.member]
+    rows = account >= 0
+    pair = account[rows] * n_types + frame.type[rows]
+    kinds = np.bincount(pair, minlength=len(wanted) * n_types).reshape(-1, n_types)
+    latest = np.full(len(wanted) * n_types, -np.inf)
+    np.maximum.at(latest, pair, frame.occurred_at[rows])
+    latest = latest.reshape(-1, n_types)
+    return kinds, latest, latest.max(axis=1, initial=-np.inf)

@@ -26,7 +26,7 @@ from scoring.frame import ActivityFrame, as_frame, timestamp
 from scoring.model import ScoringModel
 from scoring.moments import require_aware
 from scoring.records import Activity
-from scoring.score import account_totals, active_mask, score_array
+from scoring.score import account_totals, active_mask, capped_rows, score_array
 
 __all__ = ["Engagement", "ScoreHistory", "account_engagement", "score_history", "signal_days"]
 
@@ -100,6 +100,7 @@ def score_history(
     index = {a: i for i, a in enumerate(accounts)}
     account_idx = np.fromiter((index[account_of[k]] if k in account_of else -1 for k in keys),
                               dtype=np.int64, count=len(keys))
+    beyond_cap = capped_rows(frame, model)  # the same at every moment
     members: dict[float, dict[str, float]] = {}
     account_scores: dict[float, dict[str, float]] = {}
     for day in sorted(set(signal_days(model) if days_ago is None else days_ago)):
@@ -107,7 +108,7 @@ def score_history(
             raise ScoringError(f"days_ago must be >= 0, got {day!r}")
         moment = now - timedelta(days=day)
         # Activities after ``moment`` score nothing; members who had not acted yet are left out.
-        scores = score_array(frame, model, moment)
+        scores = score_array(frame, model, moment, beyond_cap=beyond_cap)
         scored = first_at <= timestamp(moment, "now")
         active = active_mask(frame, model, moment) if model.breadth.enabled else None
         members[float(day)] = dict(zip(compress(keys, scored.tolist()), scores[scored].tolist()))

@@ -45,8 +45,8 @@ from scoring.model import ScoringModel, StepMultiplier
 from scoring.records import ACTIVITY_TYPES, Activity
 from scoring.sums import BLOCK, group_sums
 
-__all__ = ["IS_REACTION", "REACTION_TYPES", "account_totals", "active_mask", "active_members", "decayed_points",
-           "score_accounts", "score_array", "score_members", "step_multiplier"]
+__all__ = ["IS_REACTION", "REACTION_TYPES", "account_totals", "active_mask", "active_members", "capped_rows",
+           "decayed_points", "score_accounts", "score_array", "score_members", "step_multiplier"]
 
 #: Activity types that are reactions (likes): they earn points but do not make a member
 #: *active* (breadth), nor end a silence or count as a return (re-emergence).
@@ -91,22 +91,34 @@ def score_members(
     return dict(zip(compress(frame.member_keys, scored.tolist()), scores[scored].tolist()))
 
 
-def score_array(frame: ActivityFrame, model: ScoringModel, now: datetime) -> np.ndarray:
+def score_array(frame: ActivityFrame, model: ScoringModel, now: datetime, *,
+                beyond_cap: np.ndarray | None = None) -> np.ndarray:
     """The score of every member of ``frame`` at ``now``, in the order of ``frame.member_keys``.
 
     The array form of `score_members` for large frames: no dict of a million entries.
+    ``beyond_cap``: `capped_rows` of the frame, when scoring it at many moments.
     """
     now_seconds = timestamp(now, "now")
-    member, kind, seconds = frame.member, frame.type, frame.occurred_at
+    seconds = frame.occurred_at
     points = np.array([model.weight(t).points for t in ACTIVITY_TYPES], dtype=np.float64)
-    caps = np.array([model.weight(t).daily_cap or 0 for t in ACTIVITY_TYPES], dtype=np.int64)
     up_to_now = seconds <= now_seconds
-    counted = up_to_now & ~beyond_daily_cap(member, kind, seconds, up_to_now, caps)
+    counted = up_to_now & ~(capped_rows(frame, model) if beyond_cap is None else beyond_cap)
     if model.decay_mode == "step":
         in_window = counted & (seconds >= now_seconds - model.step_window_days * DAY_SECONDS)
         return _step_scores(frame, points, in_window, up_to_now, now_seconds, model.step_multipliers)
     half_lives = np.array([model.weight(t).half_life_days for t in ACTIVITY_TYPES], dtype=np.float64)
     return _half_life_scores(frame, points, half_lives, counted, now_seconds)
+
+
+def capped_rows(frame: ActivityFrame, model: ScoringModel) -> np.ndarray:
+    """Mask of the rows beyond their daily cap, whatever the moment of scoring.
+
+    A row's place in its (member, type, day) depends only on the rows before it, so a row at
+    or before any ``now`` is beyond the cap at that ``now`` exactly when it is here.
+    """
+    caps = np.array([model.weight(t).daily_cap or 0 for t in ACTIVITY_TYPES], dtype=np.int64)
+    everything = np.ones(len(frame), dtype=bool)
+    return beyond_daily_cap(frame.member, frame.type, frame.occurred_at, everything, caps)
 
 
 def _half_life_scores(

@@ -49,7 +49,10 @@ from .migrate import upgrade
 from .quarantine import QuarantineEntry
 from .threads import ThreadChanges
 
-__all__ = ["Store"]
+__all__ = ["SCORE_STEP", "Store"]
+
+#: Stored tier-state scores are within this many points of the latest run's.
+SCORE_STEP = 0.1
 
 #: Member keys per ``IN (...)`` list: well below SQLite's bound-parameter limit.
 _KEYS_PER_QUERY = 500
@@ -150,21 +153,34 @@ class Store:
         rows = (to_row(a, ingested_at=now) for a in activities)
         return insert_ignore(conn, t.activities, rows, conflict=["source", "source_event_id"])
 
-    def activities(self, since: datetime | None = None, member_keys: Iterable[str] | None = None) -> list[Activity]:
-        """Activities in time order, optionally only those at or after ``since`` or of ``member_keys``."""
-        query = select(t.activities).order_by(t.activities.c.occurred_at, t.activities.c.id)
+    def activities(self, since: datetime | None = None, member_keys: Iterable[str] | None = None, *,
+                   types: Iterable[str] | None = None, latest: int | None = None) -> list[Activity]:
+        """Activities in time order: all, or those at or after ``since``, of ``member_keys``, of ``types``.
+
+        ``latest`` keeps each member's most recent ones only (with ``member_keys``): what a
+        brief shows, without reading a busy member's whole history.
+        """
+        a = t.activities
+        query = select(a)
         if since is not None:
-            query = query.where(t.activities.c.occurred_at >= since)
+            query = query.where(a.c.occurred_at >= since)
+        if types is not None:
+            query = query.where(a.c.type.in_(sorted(set(types))))
         if member_keys is None:
             with self._read() as conn:
-                return [from_row(Activity, r) for r in conn.execute(query)]
+                return [from_row(Activity, r) for r in conn.execute(query.order_by(a.c.occurred_at, a.c.id))]
         keys = sorted(set(member_keys))
         found: list[Activity] = []
         with self._read() as conn:
             for lo in range(0, len(keys), _KEYS_PER_QUERY):
-                part = query.where(t.activities.c.member_key.in_(keys[lo : lo + _KEYS_PER_QUERY]))
+                part = query.where(a.c.member_key.in_(keys[lo : lo + _KEYS_PER_QUERY]))
+                if latest is not None:
+                    rank = func.row_number().over(partition_by=a.c.member_key,
+                                                  order_by=(a.c.occurred_at.desc(), a.c.id.desc()))
+                    ranked = part.add_columns(rank.label("recency")).subquery()
+                    part = select(*(ranked.c[c.name] for c in a.c)).where(ranked.c.recency <= latest)
                 found += (from_row(Activity, r) for r in conn.execute(part))
-        found.sort(key=lambda a: a.occurred_at)
+        found.sort(key=lambda activity: activity.occurred_at)
         return found
 
     def activity_frame(self) -> ActivityFrame:
@@ -295,24 +311,46 @@ class Store:
     # -- identity -----------------------------------------------------------------------
 
     def save_resolution(self, resolution: Resolution) -> None:
-        """Replace the stored matches, unmatched reasons and people with ``resolution``'s."""
+        """Make the stored matches, unmatched reasons and people ``resolution``'s.
+
+        Only what changed is written (a run with no new member rewrites nothing), in one
+        transaction: readers see the old resolution or the new one.
+        """
         now = _now()
-        match_rows = [to_row(m, updated_at=now) for key, m in resolution.matches.items()]
-        unmatched_rows = [
-            {"member_key": key, "reason": reason, "updated_at": now}
-            for key, reason in resolution.unmatched.items()
-        ]
-        people_rows = [
-            {"member_key": key, "person_key": person, "updated_at": now}
-            for key, person in resolution.person_of.items()
-        ]
+        wanted = {
+            t.identity_matches: {key: to_row(m) for key, m in resolution.matches.items()},
+            t.identity_unmatched: {key: {"member_key": key, "reason": reason}
+                                   for key, reason in resolution.unmatched.items()},
+            t.identity_people: {key: {"member_key": key, "person_key": person}
+                                for key, person in resolution.person_of.items()},
+        }
         with self._write() as conn:
-            conn.execute(delete(t.identity_matches))
-            conn.execute(delete(t.identity_unmatched))
-            conn.execute(delete(t.identity_people))
-            upsert(conn, t.identity_matches, match_rows)
-            upsert(conn, t.identity_unmatched, unmatched_rows)
-            upsert(conn, t.identity_people, people_rows)
+            for table, rows in wanted.items():
+                columns = [c for c in table.c if c.name != "updated_at"]
+                stored = {r.member_key: dict(r._mapping) for r in conn.execute(select(*columns))}
+                gone = [key for key in stored if key not in rows]
+                for lo in range(0, len(gone), _KEYS_PER_QUERY):
+                    conn.execute(delete(table).where(table.c.member_key.in_(gone[lo : lo + _KEYS_PER_QUERY])))
+                upsert(conn, table, (row | {"updated_at": now} for key, row in rows.items() if stored.get(key) != row))
+
+    def identity_inputs(self, crm: str) -> str:
+        """A fingerprint of what identity resolution reads (members, the CRM's contacts and accounts, overrides).
+
+        It changes whenever one of them is written or removed (row counts and latest write
+        times), so a run can skip a resolution that would come out the same.
+        """
+        sources = ((t.members, t.members.c.updated_at, None), (t.crm_contacts, t.crm_contacts.c.updated_at, crm),
+                   (t.crm_accounts, t.crm_accounts.c.updated_at, crm),
+                   (t.identity_overrides, t.identity_overrides.c.created_at, None))
+        parts = []
+        with self._read() as conn:
+            for table, written, only in sources:
+                query = select(func.count(), func.max(written)).select_from(table)
+                if only is not None:
+                    query = query.where(table.c.crm == only)
+                count, latest = conn.execute(query).one()
+                parts.append(f"{count}@{latest.isoformat() if latest else '-'}")
+        return " ".join(parts)
 
     def matches(self) -> dict[str, Match]:
         """member_key → how it was matched to a CRM account."""
@@ -380,9 +418,19 @@ class Store:
         with self._read() as conn:
             return {r.entity_id: from_row(TierState, r) for r in conn.execute(query)}
 
-    def save_tier_states(self, kind: str, states: Iterable[TierState]) -> int:
-        """Insert or update tier states of ``kind`` by entity id."""
+    def save_tier_states(self, kind: str, states: Iterable[TierState],
+                         stored: dict[str, TierState] | None = None) -> int:
+        """Insert or update tier states of ``kind`` by entity id; returns how many were written.
+
+        With ``stored`` (what `tier_states` returned before), a state is written only when its
+        tier, since or episode changed or its score moved by `SCORE_STEP` or more: the stored
+        score stays that close to the latest, and a run where little happened writes little.
+        """
         now = _now()
+        if stored is not None:
+            states = [s for s in states if (old := stored.get(s.entity_id)) is None
+                      or (old.tier, old.since, old.episode) != (s.tier, s.since, s.episode)
+                      or abs(old.score - s.score) >= SCORE_STEP]
         rows = (to_row(s, kind=kind, updated_at=now) for s in states)
         with self._write() as conn:
             return upsert(conn, t.tier_state, rows)

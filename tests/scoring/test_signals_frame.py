@@ -20,11 +20,16 @@ MEMBERS = ("ann", "bob", "cid", "dee", "eve")
 #: Offsets before NOW in microseconds, biased to the re-emergence gap (60 days) and recency (14 days) edges.
 offsets = st.one_of(
     st.integers(-DAY, 200 * DAY),
+    st.integers(2 * DAY, 4 * DAY),  # crowded days: the caps bite
     st.sampled_from([0, 1, 14 * DAY, 14 * DAY + 1, 60 * DAY, 74 * DAY, 74 * DAY + 1, 28 * DAY, 120 * DAY]),
 )
 rows = st.lists(st.tuples(st.sampled_from(MEMBERS), st.sampled_from(("reaction", "reply", *ACTIVITY_TYPES)),
                           offsets), max_size=60)
-BREADTH = ScoringModel(breadth={"enabled": True, "multiplier": 1.5, "min_active_members": 2})
+#: Breadth on, and caps small enough that random rows on one day exceed them.
+BREADTH = ScoringModel(breadth={"enabled": True, "multiplier": 1.5, "min_active_members": 2},
+                       weights={"reaction": {"points": 1, "half_life_days": 7, "daily_cap": 2},
+                                "reply": {"points": 3, "half_life_days": 7, "daily_cap": 1},
+                                "answer": {"points": 12, "half_life_days": 14, "daily_cap": 1}})
 
 
 def activities_of(items: list[tuple[str, str, int]]) -> list[Activity]:

@@ -61,3 +61,18 @@ def test_activities_of_some_members_only_in_time_order(store: Store) -> None:
     assert sorted(a.source_event_id for a in found) == sorted(a.source_event_id for a in stored
                                                               if a.member_key in wanted)
     assert [a.occurred_at for a in found] == sorted(a.occurred_at for a in found)
+
+
+def test_the_latest_activities_of_each_member_of_some_types(store: Store) -> None:
+    stored = history(3000)
+    store.add_activities(stored)
+    wanted, types = {"discourse:1", "discourse:2", "discourse:3"}, {"reply", "answer"}
+
+    found = store.activities(member_keys=wanted, types=types, latest=2)
+
+    expected = []
+    for key in sorted(wanted):
+        mine = sorted((a for a in stored if a.member_key == key and a.type in types),
+                      key=lambda a: (a.occurred_at, int(a.source_event_id)))  # ids grow with insertion
+        expected += mine[-2:]
+    assert sorted(a.source_event_id for a in found) == sorted(a.source_event_id for a in expected)

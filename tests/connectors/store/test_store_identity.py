@@ -58,6 +58,36 @@ def test_people_are_replaced_with_the_resolution(store: Store) -> None:
     assert store.people() == {}
 
 
+def test_a_new_resolution_replaces_the_old_and_rewrites_only_what_changed(store: Store) -> None:
+    first = Resolution(
+        matches={"d:1": Match("d:1", "a1", "email", 1.0, "c1"), "d:2": Match("d:2", "a2", "domain", 0.7),
+                 "d:3": Match("d:3", "a3", "domain", 0.7)},
+        unmatched={"d:4": "free-mail domain", "d:5": "bot"},
+        person_of={"d:1": "d:1", "s:1": "d:1", "d:2": "d:2"},
+    )
+    second = Resolution(
+        matches={"d:1": Match("d:1", "a1", "email", 1.0, "c1"), "d:2": Match("d:2", "a9", "email", 1.0, "c9"),
+                 "d:4": Match("d:4", "a4", "sso", 1.0)},
+        unmatched={"d:5": "bot", "d:3": "no company domain"},
+        person_of={"d:1": "d:1", "d:2": "d:1"},
+    )
+    store.save_resolution(first)
+    with store.engine.begin() as conn:  # mark every row, to see which ones the second save rewrites
+        for table in ("identity_matches", "identity_unmatched", "identity_people"):
+            conn.execute(text(f"UPDATE {table} SET updated_at = :at"), {"at": T0})
+
+    store.save_resolution(second)
+
+    assert store.matches() == second.matches
+    assert store.unmatched() == second.unmatched
+    assert store.people() == second.person_of
+    with store.engine.connect() as conn:
+        untouched = {(table, key) for table in ("identity_matches", "identity_unmatched", "identity_people")
+                     for (key,) in conn.execute(text(f"SELECT member_key FROM {table} WHERE updated_at = :at"),
+                                                {"at": T0})}
+    assert untouched == {("identity_matches", "d:1"), ("identity_unmatched", "d:5"), ("identity_people", "d:1")}
+
+
 def test_flow_round_trip_with_overrides(store: Store) -> None:
     """What the resolve task does: read, resolve with the stored overrides, save, read back."""
     store.upsert_members(
@@ -135,3 +165,24 @@ def test_downgrade_to_0001_and_back(database_url: str) -> None:
                 assert "ix_crm_contacts_email_lower" in set(conn.execute(text(query)).scalars())
         upgrade(store.engine)
         assert store.overrides() == {}
+
+
+def test_the_identity_inputs_change_with_every_write_resolution_reads(store: Store) -> None:
+    store.upsert_members([Member("discourse:1", "discourse", "1", "ann", "ann@acme.test")])
+    store.upsert_accounts("hubspot", [CrmAccount("a1", "Acme", "acme.test")])
+    seen = [store.identity_inputs("hubspot")]
+    assert store.identity_inputs("hubspot") == seen[0]  # nothing written: the same
+
+    for write in (lambda: store.upsert_contacts("hubspot", [CrmContact("c1", "ann@acme.test", "a1")]),
+                  lambda: store.upsert_accounts("hubspot", [CrmAccount("a2", "Globex", "globex.test")]),
+                  lambda: store.upsert_members([Member("discourse:2", "discourse", "2", "bob", "bob@globex.test")]),
+                  lambda: store.set_override("discourse:2", "a1"),
+                  lambda: store.remove_override("discourse:2"),
+                  lambda: store.forget(member_key="discourse:2")):
+        write()
+        seen.append(store.identity_inputs("hubspot"))
+
+    # each write changes it (a write that restores earlier data exactly may restore its fingerprint too)
+    assert all(before != after for before, after in zip(seen, seen[1:])), "\n".join(seen)
+    store.upsert_contacts("salesforce", [CrmContact("003X", "carl@initech.test")])
+    assert store.identity_inputs("hubspot") == seen[-1]  # another CRM's contacts are not this resolution's

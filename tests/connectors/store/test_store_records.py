@@ -232,3 +232,19 @@ def test_twenty_thousand_activities_in_one_call(store: Store) -> None:
     page = [activity(i) for i in range(20_000)]
     assert store.add_activities(page) == 20_000
     assert store.add_activities(page[:100]) == 0
+
+
+def test_tier_states_are_written_when_they_moved(store: Store) -> None:
+    before = {s.entity_id: s for s in (TierState("a1", "intent", 80.0, T0, 1), TierState("a2", "awareness", 5.0, T0, 1),
+                                       TierState("a3", "consideration", 30.0, T0, 2))}
+    store.save_tier_states("account", before.values())
+    later = T0 + timedelta(days=1)
+    after = [TierState("a1", "intent", 79.95, T0, 1),  # a drift below the step: not written
+             TierState("a2", "awareness", 5.25, T0, 1),  # a step: written
+             TierState("a3", "intent", 30.0, later, 3),  # a new tier
+             TierState("a4", "awareness", 2.0, later, 1)]  # a new entity
+
+    written = store.save_tier_states("account", after, store.tier_states("account"))
+
+    assert written == 3
+    assert store.tier_states("account") == {"a1": before["a1"], **{s.entity_id: s for s in after[1:]}}
