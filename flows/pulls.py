@@ -168,8 +168,12 @@ def _read_discourse_members(store: Store, source: DiscourseSource, now: datetime
     mark = RefreshMark.load(store, DISCOURSE_MEMBERS_CURSOR)
     full = mark.full_due(now)
     high = int(mark.position or 0)  # the highest user id read: ids grow with sign-ups
-    for page in source.member_pages(newer_than=None if full else high):
-        counts["members"] += store.upsert_members(page)
+    known = None if full else high
+    for page in source.member_pages(newer_than=known):
+        # the page's members read before are refreshed by the daily full read: writing them
+        # again now would only make identity resolution run for nothing
+        fresh = page.members if known is None else [m for m in page.members if int(m.external_id) > known]
+        counts["members"] += store.upsert_members(fresh)
         counts["quarantined"] += _quarantine(store, "discourse", page.rejected)
         high = max([high, *(int(m.external_id) for m in page.members)])
         counts["member_pages"] += 1

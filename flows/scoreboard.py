@@ -79,7 +79,8 @@ def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) 
     person_of = store.people()
     frame = stored.regroup({k: None if k in excluded or k in opted_out else person_of.get(k, k)
                             for k in stored.member_keys})
-    account_of = {k: m.account_id for k, m in store.matches().items()}
+    matches = store.matches()
+    account_of = {k: m.account_id for k, m in matches.items()}
     signals = detect_signals(frame, account_of, model, now)
     member_scores = dict(signals.history.members[0.0])
     account_scores = dict(signals.history.accounts[0.0])
@@ -87,7 +88,7 @@ def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) 
     account_states, transitions = advance_tiers(account_scores, stored_states["account"], model, now)
     member_states, _ = advance_tiers(member_scores, stored_states["member"], model, now)
     latest = last_activity(frame)
-    people = gather_people(person_of, members, store.matches(), member_scores, latest)
+    people = gather_people(person_of, members, matches, member_scores, latest)
     return Scoreboard(
         now=now, members=members, frame=frame, account_of=account_of, person_of=person_of,
         excluded=excluded | opted_out, signals=signals, member_scores=member_scores, account_scores=account_scores,

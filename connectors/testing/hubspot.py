@@ -22,6 +22,7 @@ dynamic `customers_list_id`, sequences `nurture_sequence_id` and `champion_seque
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -195,12 +196,15 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
             return self._error(400, "VALIDATION_ERROR", f"Invalid input: {exc}")
 
     # -- paging ----------------------------------------------------------------------------
-    def _page(self, request: Request, rows: list[tuple[int, dict]], path: str) -> dict[str, Any]:
-        """Rows sorted by numeric id; ``after`` is the next id to return."""
+    def _page(self, request: Request, rows: list[tuple[int, Any]], path: str) -> dict[str, Any]:
+        """Rows sorted by numeric id; ``after`` is the next id to return.
+
+        A row's data may be a function that builds it: only the page's rows are built.
+        """
         limit = max(1, min(100, int(request.arg("limit", "10") or 10)))
         after = int(request.arg("after", "0") or 0)
         rows = [row for row in rows if row[0] >= after]
-        body: dict[str, Any] = {"results": [data for _, data in rows[:limit]]}
+        body: dict[str, Any] = {"results": [data() if callable(data) else data for _, data in rows[:limit]]}
         if len(rows) > limit:
             nxt = str(rows[limit][0])
             body["paging"] = {"next": {"after": nxt, "link": f"{self.base_url}{path}?after={nxt}"}}
@@ -244,8 +248,8 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
     def list_deals(self, request: Request) -> Response:
         wanted = _multi(request, "properties")
         with_companies = "companies" in _multi(request, "associations")
-        rows = []
-        for deal in self.deals:
+
+        def build(deal: Deal) -> dict[str, Any]:
             props = deal.properties()
             modified = self.deal_store.updated_at.get(deal.id)
             props.update(self.deal_store.values.get(deal.id, {}))
@@ -260,8 +264,9 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
                 obj["associations"] = {"companies": {"results": [
                     {"id": deal.company_id, "type": "deal_to_company"},
                     {"id": deal.company_id, "type": "deal_to_company_unlabeled"}]}}
-            rows.append((int(deal.id), obj))
-        rows.sort(key=lambda row: row[0])
+            return obj
+
+        rows = sorted(((int(deal.id), partial(build, deal)) for deal in self.deals), key=lambda row: row[0])
         return json_response(self._page(request, rows, request.path))
 
     def list_companies(self, request: Request) -> Response:
