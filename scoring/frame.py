@@ -148,7 +148,7 @@ class ActivityFrame:
         index: dict[str, int] = {}
         new_of = np.fromiter((-1 if (new := key_of.get(k, k)) is None else index.setdefault(new, len(index))
                               for k in self.member_keys), dtype=np.int64, count=len(self.member_keys))
-        member = new_of[self.member] if len(self) else np.zeros(0, dtype=np.int64)
+        member = new_of[self.member]
         kept = member >= 0
         if kept.all():
             return ActivityFrame(tuple(index), _read_only(member.astype(np.int32)), self.type, self.occurred_at)

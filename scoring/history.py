@@ -96,10 +96,7 @@ def score_history(
     frame = as_frame(activities)  # converted once, scored once per day
     keys = frame.member_keys
     first_at = frame.per_member(np.minimum)
-    accounts = sorted(set(account_of.values()))
-    index = {a: i for i, a in enumerate(accounts)}
-    account_idx = np.fromiter((index[account_of[k]] if k in account_of else -1 for k in keys),
-                              dtype=np.int64, count=len(keys))
+    accounts, account_idx = _account_index(frame, account_of)
     beyond_cap = capped_rows(frame, model)  # the same at every moment
     members: dict[float, dict[str, float]] = {}
     account_scores: dict[float, dict[str, float]] = {}
@@ -117,6 +114,15 @@ def score_history(
     return ScoreHistory(now, members, account_scores, account_engagement(frame, account_of, model, now))
 
 
+def _account_index(frame: ActivityFrame, account_of: Mapping[str, str]) -> tuple[list[str], np.ndarray]:
+    """The accounts, sorted, and each frame member's index among them (-1: no account)."""
+    accounts = sorted(set(account_of.values()))
+    index = {a: i for i, a in enumerate(accounts)}
+    account_idx = np.fromiter((index[account_of[k]] if k in account_of else -1 for k in frame.member_keys),
+                              dtype=np.int64, count=len(frame.member_keys))
+    return accounts, account_idx
+
+
 def account_engagement(
     frame: ActivityFrame, account_of: Mapping[str, str], model: ScoringModel, now: datetime
 ) -> dict[str, Engagement]:
@@ -127,10 +133,7 @@ def account_engagement(
     baseline the ``churn_baseline_days`` after it. Activities after ``now`` do not count.
     """
     window, baseline = model.churn_window_days, model.churn_baseline_days
-    accounts = sorted(set(account_of.values()))
-    index = {a: i for i, a in enumerate(accounts)}
-    account_idx = np.fromiter((index[account_of[k]] if k in account_of else -1 for k in frame.member_keys),
-                              dtype=np.int64, count=len(frame.member_keys))
+    accounts, account_idx = _account_index(frame, account_of)
     age = (timestamp(now, "now") - frame.occurred_at) / DAY_SECONDS
     rows = (age >= 0) & (age < window + baseline)
     if not rows.any():

@@ -157,8 +157,7 @@ def _step_scores(
     for t in range(n_types):  # fixed order over exact counts: the same bits for any row order
         if points[t]:
             raw += counts[:, t] * points[t]
-    last = np.full(n_members, -np.inf)
-    np.maximum.at(last, frame.member[up_to_now], frame.occurred_at[up_to_now])
+    last = frame.per_member(np.maximum, up_to_now)
     age_days = (now_seconds - last) / DAY_SECONDS
     multiplier = np.zeros(n_members, dtype=np.float64)
     open_ = np.ones(n_members, dtype=bool)
