@@ -58,7 +58,7 @@ _BINARY_TRAILER = 2
 _POSTGRES_KEYS = 'SELECT member_key FROM activities GROUP BY member_key ORDER BY member_key COLLATE "C"'
 #: Member index by the sorted keys, type index by ACTIVITY_TYPES (-1: unknown, refused by the frame), microseconds.
 _POSTGRES_ROWS = """COPY (
-    SELECT k.idx::int4, coalesce(array_position(%(types)s::text[], a.type) - 1, -1)::int2,
+    SELECT k.idx::int4, coalesce(array_position(%s::text[], a.type) - 1, -1)::int2,
            (extract(epoch FROM a.occurred_at) * 1000000)::int8
     FROM activities a JOIN (
         SELECT member_key, (row_number() OVER (ORDER BY member_key COLLATE "C") - 1) AS idx
@@ -72,9 +72,8 @@ def _postgres_frame(conn: Connection) -> ActivityFrame:
     conn = conn.execution_options(isolation_level="REPEATABLE READ")
     with conn.begin():
         keys = [key for (key,) in conn.exec_driver_sql(_POSTGRES_KEYS)]
-        types = "{" + ",".join(ACTIVITY_TYPES) + "}"
         with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(_POSTGRES_ROWS.replace("%(types)s", f"'{types}'")) as copy:
+            with cursor.copy(_POSTGRES_ROWS, (list(ACTIVITY_TYPES),)) as copy:
                 data = b"".join(bytes(block) for block in copy)
     rows = np.frombuffer(data, dtype=_BINARY_ROW, offset=_BINARY_HEADER,
                          count=(len(data) - _BINARY_HEADER - _BINARY_TRAILER) // _BINARY_ROW.itemsize)
