@@ -1,4 +1,5 @@
-"""Stored activities as columns for scoring: a million rows read without a Python object each.
+"""Stored activities read back: as columns for scoring (a million rows without a Python object
+each), and as records for the few a play shows.
 
 A sync scores every stored activity. As `Activity` records that is about 1.9 KB a row and
 most of a run's time; scoring needs only who, what and when. PostgreSQL numbers the members
@@ -10,16 +11,21 @@ computes them, SQLite's UTC text is parsed by numpy), so the seconds are exactly
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 import numpy as np
-from sqlalchemy import Connection, String, select, type_coerce
+from sqlalchemy import Connection, String, func, select, type_coerce
 
 from scoring.errors import ScoringError
 from scoring.frame import ActivityFrame
-from scoring.records import ACTIVITY_TYPES
+from scoring.records import ACTIVITY_TYPES, Activity
 
 from . import tables as t
+from .dml import KEYS_PER_QUERY, chunks
+from .rows import from_row
 
-__all__ = ["read_activity_frame"]
+__all__ = ["read_activities", "read_activity_frame"]
 
 #: Rows fetched per round trip (and converted per numpy call).
 CHUNK = 100_000
@@ -84,6 +90,30 @@ def _postgres_frame(conn: Connection) -> ActivityFrame:
                            f"use one of {list(ACTIVITY_TYPES)}")
     return ActivityFrame.from_arrays(keys, rows["member"].astype(np.int32), kind.astype(np.int8),
                                      rows["micros"].astype(np.int64) / 1e6)
+
+
+def read_activities(conn: Connection, since: datetime | None = None, member_keys: Iterable[str] | None = None, *,
+                    types: Iterable[str] | None = None, latest: int | None = None) -> list[Activity]:
+    """Activities as records in time order; see `Store.activities`."""
+    a = t.activities
+    query = select(a)
+    if since is not None:
+        query = query.where(a.c.occurred_at >= since)
+    if types is not None:
+        query = query.where(a.c.type.in_(sorted(set(types))))
+    if member_keys is None:
+        return [from_row(Activity, r) for r in conn.execute(query.order_by(a.c.occurred_at, a.c.id))]
+    found: list[Activity] = []
+    for keys in chunks(sorted(set(member_keys)), KEYS_PER_QUERY):
+        part = query.where(a.c.member_key.in_(keys))
+        if latest is not None:  # each member's latest: a busy member's whole history is not read
+            rank = func.row_number().over(partition_by=a.c.member_key,
+                                          order_by=(a.c.occurred_at.desc(), a.c.id.desc()))
+            ranked = part.add_columns(rank.label("recency")).subquery()
+            part = select(*(ranked.c[c.name] for c in a.c)).where(ranked.c.recency <= latest)
+        found += (from_row(Activity, r) for r in conn.execute(part))
+    found.sort(key=lambda activity: activity.occurred_at)
+    return found
 
 
 def _type_index(name: str) -> int:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import StoreError
 
-__all__ = ["CHUNK", "chunks", "dialect_insert", "insert_ignore", "upsert"]
+__all__ = ["CHUNK", "KEYS_PER_QUERY", "chunks", "dialect_insert", "insert_ignore", "upsert"]
 
 #: Rows per statement execution: large enough to amortise, small enough to bound memory.
 CHUNK = 5_000
+#: Keys per ``IN (...)`` list: well below SQLite's bound-parameter limit.
+KEYS_PER_QUERY = 500
+T = TypeVar("T")
 
 Row = Mapping[str, Any]
 
@@ -34,7 +37,7 @@ def dialect_insert(connection: Connection) -> Callable[[Table], Any]:
     raise StoreError(f"unsupported database dialect {name!r}")
 
 
-def chunks(rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
+def chunks(rows: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
     """Consecutive lists of at most ``size`` rows, without materialising the whole input."""
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):

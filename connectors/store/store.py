@@ -31,6 +31,7 @@ from scoring.records import (
     TierState,
 )
 
+from . import identity as _identity
 from . import ledger as _ledger
 from . import locks as _locks
 from . import privacy as _privacy
@@ -38,7 +39,7 @@ from . import quarantine as _quarantine
 from . import signal_states as _signals
 from . import threads as _threads
 from . import writeback as _writeback
-from .columns import read_activity_frame
+from .columns import read_activities, read_activity_frame
 from .rows import from_row, to_row
 from . import tables as t
 from .dml import insert_ignore, upsert
@@ -53,9 +54,6 @@ __all__ = ["SCORE_STEP", "Store"]
 
 #: Stored tier-state scores are within this many points of the latest run's.
 SCORE_STEP = 0.1
-
-#: Member keys per ``IN (...)`` list: well below SQLite's bound-parameter limit.
-_KEYS_PER_QUERY = 500
 
 
 def _now() -> datetime:
@@ -160,28 +158,8 @@ class Store:
         ``latest`` keeps each member's most recent ones only (with ``member_keys``): what a
         brief shows, without reading a busy member's whole history.
         """
-        a = t.activities
-        query = select(a)
-        if since is not None:
-            query = query.where(a.c.occurred_at >= since)
-        if types is not None:
-            query = query.where(a.c.type.in_(sorted(set(types))))
-        if member_keys is None:
-            with self._read() as conn:
-                return [from_row(Activity, r) for r in conn.execute(query.order_by(a.c.occurred_at, a.c.id))]
-        keys = sorted(set(member_keys))
-        found: list[Activity] = []
         with self._read() as conn:
-            for lo in range(0, len(keys), _KEYS_PER_QUERY):
-                part = query.where(a.c.member_key.in_(keys[lo : lo + _KEYS_PER_QUERY]))
-                if latest is not None:
-                    rank = func.row_number().over(partition_by=a.c.member_key,
-                                                  order_by=(a.c.occurred_at.desc(), a.c.id.desc()))
-                    ranked = part.add_columns(rank.label("recency")).subquery()
-                    part = select(*(ranked.c[c.name] for c in a.c)).where(ranked.c.recency <= latest)
-                found += (from_row(Activity, r) for r in conn.execute(part))
-        found.sort(key=lambda activity: activity.occurred_at)
-        return found
+            return read_activities(conn, since, member_keys, types=types, latest=latest)
 
     def activity_frame(self) -> ActivityFrame:
         """Every activity as columns (who, what, when) for scoring: no record objects."""
@@ -316,22 +294,8 @@ class Store:
         Only what changed is written (a run with no new member rewrites nothing), in one
         transaction: readers see the old resolution or the new one.
         """
-        now = _now()
-        wanted = {
-            t.identity_matches: {key: to_row(m) for key, m in resolution.matches.items()},
-            t.identity_unmatched: {key: {"member_key": key, "reason": reason}
-                                   for key, reason in resolution.unmatched.items()},
-            t.identity_people: {key: {"member_key": key, "person_key": person}
-                                for key, person in resolution.person_of.items()},
-        }
         with self._write() as conn:
-            for table, rows in wanted.items():
-                columns = [c for c in table.c if c.name != "updated_at"]
-                stored = {r.member_key: dict(r._mapping) for r in conn.execute(select(*columns))}
-                gone = [key for key in stored if key not in rows]
-                for lo in range(0, len(gone), _KEYS_PER_QUERY):
-                    conn.execute(delete(table).where(table.c.member_key.in_(gone[lo : lo + _KEYS_PER_QUERY])))
-                upsert(conn, table, (row | {"updated_at": now} for key, row in rows.items() if stored.get(key) != row))
+            _identity.save_resolution(conn, resolution, _now())
 
     def identity_inputs(self, crm: str) -> str:
         """A fingerprint of what identity resolution reads (members, the CRM's contacts and accounts, overrides).
@@ -339,18 +303,8 @@ class Store:
         It changes whenever one of them is written or removed (row counts and latest write
         times), so a run can skip a resolution that would come out the same.
         """
-        sources = ((t.members, t.members.c.updated_at, None), (t.crm_contacts, t.crm_contacts.c.updated_at, crm),
-                   (t.crm_accounts, t.crm_accounts.c.updated_at, crm),
-                   (t.identity_overrides, t.identity_overrides.c.created_at, None))
-        parts = []
         with self._read() as conn:
-            for table, written, only in sources:
-                query = select(func.count(), func.max(written)).select_from(table)
-                if only is not None:
-                    query = query.where(table.c.crm == only)
-                count, latest = conn.execute(query).one()
-                parts.append(f"{count}@{latest.isoformat() if latest else '-'}")
-        return " ".join(parts)
+            return _identity.inputs_fingerprint(conn, crm)
 
     def matches(self) -> dict[str, Match]:
         """member_key → how it was matched to a CRM account."""
