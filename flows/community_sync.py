@@ -23,11 +23,16 @@ from flows.params import (
 from flows.preflight import ends_cleanly, preflight
 from flows.pull_plan import PullPlan
 from flows.report import emit_tier_events, publish_sync_report
-from flows.tasks import execute_actions, score_and_plan
+from flows.tasks import activities_arrived, execute_actions, score_and_plan
+from playbooks.execute import ExecutionReport
 from playbooks.nurture import NurturePlaybookConfig
 from playbooks.reemergence import ReemergencePlaybookConfig
 
-__all__ = ["community_sync"]
+__all__ = ["CATCH_UP_ROUNDS", "community_sync"]
+
+#: Activity a receiver stores while a run scores is scored again by that run, at most this many
+#: more times: the run its event triggers is cancelled while this one holds the deployment.
+CATCH_UP_ROUNDS = 3
 
 
 @flow(name="community-sync", log_prints=True)
@@ -105,7 +110,7 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
     """
     logger = get_run_logger()
     run_started = datetime.now(timezone.utc)
-    now = now or run_started
+    replaying, now = now is not None, now or run_started
     pulls = PullPlan(discourse_block, slack_source_block, slack_channels, crm, hubspot_block, salesforce_block,
                      discourse_requests_per_minute, likes_lookback_days, slack_pacing, slack_backfill_days)
     settings = preflight({**pulls.blocks(), "slack_block": (CommunitySlackCredentials, slack_block)},
@@ -131,11 +136,23 @@ def community_sync(  # noqa: PLR0913 - top-level parameters merge safely in Pref
             logger.warning(message)
             return Completed(message=message)
         summary |= pulls.run(database_block, now, rules)
-        summary["scored"] = score_and_plan(
-            database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
-            nurture=nurture, reemergence=reemergence,
-        )
-        report = execute_actions(database_block, slack_block, {crm: pulls.crm_block}, run_started)
+        report, rounds = ExecutionReport(), 0
+        while True:
+            summary["scored"] = score_and_plan(
+                database_block, model, intent, now, slack_block, crm=crm, leaderboard_size=leaderboard_size,
+                nurture=nurture, reemergence=reemergence,
+            )
+            report.add(execute_actions(database_block, slack_block, {crm: pulls.crm_block}, run_started))
+            if replaying or rounds == CATCH_UP_ROUNDS:
+                break
+            arrived = activities_arrived(database_block, summary["scored"]["activities_read"])
+            if not arrived:
+                break
+            rounds += 1
+            now = datetime.now(timezone.utc)
+            logger.info("%d activities arrived through the receivers during this run: scoring again at %s "
+                        "(catch-up %d of %d)", arrived, now.isoformat(), rounds, CATCH_UP_ROUNDS)
+        summary["catch_up_rounds"] = rounds
     summary["actions"] = {"done": report.done, "failed": report.failed, "rows": report.rows()}
     publish_sync_report(summary)
     emit_tier_events(summary["scored"]["transitions"], summary["scored"]["signals"])

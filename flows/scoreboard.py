@@ -36,7 +36,8 @@ class Scoreboard:
 
     ``frame`` holds every scored activity as columns, keyed by person; the activities of a
     few people as records come from `people_activities`. ``stored_states`` are the tier states
-    as read (kind → entity → state), so that saving writes only what moved.
+    as read (kind → entity → state), so that saving writes only what moved. ``stored_count``
+    is how many activities the store held when the scoreboard read them (all kept, as rows).
     """
 
     now: datetime
@@ -57,6 +58,7 @@ class Scoreboard:
     opted_out: set[str]
     last_activity: dict[str, datetime]
     stored_states: dict[str, dict[str, TierState]]
+    stored_count: int = 0
 
     def account_tiers(self) -> dict[str, str | None]:
         return {a: s.tier for a, s in self.account_states.items()}
@@ -95,6 +97,7 @@ def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) 
         accounts={a.id: a for a in store.accounts(crm)}, owners={o.id: o for o in store.owners(crm)},
         people=people, account_states=dict(account_states), member_states=dict(member_states),
         transitions=list(transitions), opted_out=set(opted_out), last_activity=latest, stored_states=stored_states,
+        stored_count=len(stored),
     )
 
 

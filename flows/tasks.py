@@ -163,6 +163,7 @@ def score_and_plan(
     ]
     return {
         "activities_scored": len(board.frame),
+        "activities_read": board.stored_count,
         "members_scored": len(board.member_scores),
         "accounts_scored": len(account_scores),
         "tiers": {t: tiers.get(t, 0) for t in ("awareness", "consideration", "intent")},
@@ -218,6 +219,13 @@ def signal_rows(signals: Signals, accounts: dict[str, CrmAccount], members: dict
 #: Ledger kinds that need a CRM connector, and the kinds the forum performs.
 _CRM_KINDS = frozenset({"crm_task", "list_membership", "sequence_enrollment"})
 _FORUM_KINDS = frozenset({"discourse_group", "discourse_message"})
+
+
+@task(name="activities-arrived", cache_policy=NO_CACHE)
+def activities_arrived(database_block: str | None, read: int) -> int:
+    """How many activities were stored since the scoreboard read ``read`` of them (the receivers write any time)."""
+    with open_store(database_block) as store:
+        return max(0, store.count_activities() - read)
 
 
 @task(name="execute-actions", cache_policy=NO_CACHE)

@@ -98,6 +98,12 @@ class ExecutionReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
+    def add(self, other: ExecutionReport) -> None:
+        """Count ``other``'s actions in this report too (a run that acts more than once)."""
+        self.done += other.done
+        self.failed += other.failed
+        self.skipped += other.skipped
+
     def rows(self) -> list[dict[str, str]]:
         return ([{"key": k, "status": "done", "detail": e or ""} for k, e in self.done]
                 + [{"key": k, "status": "failed", "detail": e} for k, e in self.failed]
