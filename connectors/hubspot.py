@@ -19,7 +19,7 @@ too; if the token may not create task properties, create it once by hand (see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,7 +110,7 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
             yield [self._account(c.id, c.properties or {}) for c in companies]
 
     def _changed(self, do_search: Callable[..., Any], modified: str, since: datetime,
-                 properties: list[str]) -> Iterator[list[Any]]:
+                 properties: list[str], filters: Sequence[dict[str, Any]] = ()) -> Iterator[list[Any]]:
         """Records whose ``modified`` property is at or after ``since``, oldest change first.
 
         HubSpot returns at most 10,000 results per query: past that, the query starts again
@@ -121,7 +121,8 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
         start, after = since, 0
         while True:
             request = {"filterGroups": [{"filters": [
-                {"propertyName": modified, "operator": "GTE", "value": str(int(start.timestamp() * 1000))}]}],
+                {"propertyName": modified, "operator": "GTE", "value": str(int(start.timestamp() * 1000))},
+                *filters]}],
                 "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
                 "properties": properties, "limit": SEARCH_PAGE, "after": str(after)}
             page = self._call(do_search, public_object_search_request=request)
@@ -162,12 +163,12 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
             return
         for contacts in self._changed(self.client.crm.contacts.search_api.do_search, "lastmodifieddate", since,
                                       properties):
-            companies = self._companies_of([str(c.id) for c in contacts])
+            companies = self._companies_of("contacts", [str(c.id) for c in contacts])
             yield [self._contact(c, companies.get(str(c.id))) for c in contacts]
 
-    def _companies_of(self, contact_ids: list[str]) -> dict[str, str]:
-        """contact id → its first company, for contacts that have one (v4 batch read)."""
-        if not contact_ids:
+    def _companies_of(self, object_type: str, ids: list[str]) -> dict[str, str]:
+        """id → its first company, for the contacts (deals) that have one (v4 batch read)."""
+        if not ids:
             return {}
         from hubspot.crm.associations.v4 import (
             BatchInputPublicFetchAssociationsBatchRequest,
@@ -175,8 +176,8 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
         )
 
         request = BatchInputPublicFetchAssociationsBatchRequest(
-            inputs=[PublicFetchAssociationsBatchRequest(id=c) for c in contact_ids])
-        answer = self._call(self.client.crm.associations.v4.batch_api.get_page, "contacts", "companies", request)
+            inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in ids])
+        answer = self._call(self.client.crm.associations.v4.batch_api.get_page, object_type, "companies", request)
         return {str(r._from.id): str(r.to[0].to_object_id) for r in answer.results or [] if r.to}
 
     @staticmethod
@@ -194,37 +195,36 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
     def closed_won_deals(self, since: datetime | None = None) -> Iterator[list[CrmOpportunity]]:
         """Won deals (``dealstage`` in ``won_stages``) with their company, a page at a time.
 
-        ``since`` keeps deals modified at or after it (``hs_lastmodifieddate``). The deals
-        list has no date filter and search lags writes, so every page is read and filtered
-        here; pages without a won deal are skipped.
+        Every won deal from the deals list, or with ``since`` those modified at or after it
+        (search on ``hs_lastmodifieddate``, 200 a call, and their companies in one batch
+        association read per page): a deal that is won moves that date.
         """
-        if since is not None and since.tzinfo is None:
-            raise ValueError("since must be timezone-aware")
         properties = ["dealname", "dealstage", "amount", "closedate", "hs_lastmodifieddate", INFLUENCED_PROPERTY]
+        if since is not None:
+            won = {"propertyName": "dealstage", "operator": "IN", "values": sorted(self.won_stages)}
+            for deals in self._changed(self.client.crm.deals.search_api.do_search, "hs_lastmodifieddate", since,
+                                       properties, [won]):
+                companies = self._companies_of("deals", [str(d.id) for d in deals])
+                if deals:
+                    yield [self._deal(d, companies.get(str(d.id))) for d in deals]
+            return
         get_page = self.client.crm.deals.basic_api.get_page
         for deals in self._pages(get_page, properties=properties, associations=["companies"]):
-            won = []
-            for deal in deals:
-                props = deal.properties or {}
-                modified = _parse_time(props.get("hs_lastmodifieddate")) or deal.updated_at
-                if props.get("dealstage") in self.won_stages and (since is None or modified >= since):
-                    won.append(self._deal(deal))
+            won = [self._deal(d, _primary_company(d)) for d in deals
+                   if (d.properties or {}).get("dealstage") in self.won_stages]
             if won:
                 yield won
 
     @staticmethod
-    def _deal(deal: Any) -> CrmOpportunity:
+    def _deal(deal: Any, account_id: str | None) -> CrmOpportunity:
         props = deal.properties or {}
-        companies = (deal.associations or {}).get("companies")
-        results = list(companies.results) if companies is not None else []
-        primary = [r for r in results if r.type == "deal_to_company"] or results
         try:
             amount = float(props.get("amount") or 0)
         except ValueError:
             amount = 0.0
         return CrmOpportunity(
             id=str(deal.id),
-            account_id=str(primary[0].id) if primary else None,
+            account_id=account_id,
             name=props.get("dealname") or None,
             stage=props.get("dealstage") or None,
             amount=amount,
@@ -245,6 +245,14 @@ def _parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _primary_company(deal: Any) -> str | None:
+    """The primary company of a deal of the list API (``deal_to_company``), else its first."""
+    companies = (deal.associations or {}).get("companies")
+    results = list(companies.results) if companies is not None else []
+    primary = [r for r in results if r.type == "deal_to_company"] or results
+    return str(primary[0].id) if primary else None
 
 
 def _first_company(contact: Any) -> str | None:

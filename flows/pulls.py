@@ -272,7 +272,7 @@ def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
         for contacts in crm.contact_pages(since):
             counts["contacts"] += store.upsert_contacts(HUBSPOT, contacts)
         mark.save(store, HUBSPOT_CHANGES_CURSOR, started.isoformat(), started, full)
-        for deals in crm.closed_won_deals():
+        for deals in crm.closed_won_deals(since):
             counts["won_deals"] += store.upsert_opportunities(HUBSPOT, deals)
     get_run_logger().info("HubSpot: %s", dict(counts))
     return dict(counts)

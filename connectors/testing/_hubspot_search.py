@@ -1,11 +1,11 @@
 """Search of contacts and companies and the v4 batch association read, as HubSpot serves them.
 
-``POST /crm/v3/objects/{contacts|companies}/search``: filters (``EQ``, ``GT``, ``GTE``, ``LT``,
+``POST /crm/v3/objects/{contacts|companies|deals}/search``: filters (``EQ``, ``GT``, ``GTE``, ``LT``,
 ``LTE`` on a property, datetimes as epoch milliseconds or ISO 8601), one sort, ``limit`` up to
 200, ``after`` as an offset, and HubSpot's cap: no more than 10,000 results per query (an
 ``after`` at or past it is refused with 400). Results carry no associations.
-``POST /crm/v4/associations/contacts/companies/batch/read``: each contact's companies; a
-contact with none is named in a 207's errors (``NO_ASSOCIATIONS_FOUND``).
+``POST /crm/v4/associations/{contacts|deals}/companies/batch/read``: each contact's (deal's)
+companies; one with none is named in a 207's errors (``NO_ASSOCIATIONS_FOUND``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from connectors.testing._hubspot_properties import HubSpotError, hs_time, parse_
 __all__ = ["SEARCH_CAP", "association_batch", "matches", "search"]
 
 SEARCH_CAP = 10_000
-CONTACT_TO_COMPANY = 279
+#: HubSpot-defined association type ids to companies, by the object they start from.
+TO_COMPANY = {"contacts": ("contact", 279), "deals": ("deal", 341)}
 
 
 def _value(raw: Any) -> Any:
@@ -87,24 +88,26 @@ def search(body: dict[str, Any], records: Iterable[tuple[str, dict[str, Any]]]) 
     return answer
 
 
-def association_batch(inputs: Any, companies_of: Callable[[str], list[str] | None]) -> tuple[int, dict[str, Any]]:
-    """(status, body) of the v4 batch read of contacts' companies; ``companies_of`` None: no such contact."""
+def association_batch(inputs: Any, companies_of: Callable[[str], list[str] | None],
+                      from_type: str = "contacts") -> tuple[int, dict[str, Any]]:
+    """(status, body) of the v4 batch read of contacts' (deals') companies; ``companies_of`` None: no such record."""
+    singular, type_id = TO_COMPANY[from_type]
     if not isinstance(inputs, list) or not 0 < len(inputs) <= 1000:
         raise HubSpotError(400, "VALIDATION_ERROR", "inputs must be a list of 1 to 1000 objects")
     started = hs_time()
     results, errors = [], []
     for item in inputs:
-        contact_id = str((item or {}).get("id", ""))
-        companies = companies_of(contact_id)
+        record_id = str((item or {}).get("id", ""))
+        companies = companies_of(record_id)
         if not companies:
             errors.append({"status": "error", "category": "OBJECT_NOT_FOUND" if companies is None else
                            "VALIDATION_ERROR", "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-                           "message": f"No contact to company association found for {contact_id}",
-                           "context": {"fromObjectId": [contact_id]}})
+                           "message": f"No {singular} to company association found for {record_id}",
+                           "context": {"fromObjectId": [record_id]}})
             continue
-        results.append({"from": {"id": contact_id}, "to": [
+        results.append({"from": {"id": record_id}, "to": [
             {"toObjectId": int(cid), "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": CONTACT_TO_COMPANY, "label": None}]} for cid in companies]})
+                {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]} for cid in companies]})
     body = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": hs_time()}
     if errors:
         body.update(numErrors=len(errors), errors=errors)

@@ -104,6 +104,8 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         r("POST", r"/crm/v3/objects/companies/search", self.search_companies)
         r("POST", r"/crm/v4/associations/contacts/companies/batch/read", self.contact_companies)
         r("GET", r"/crm/v3/objects/deals", self.list_deals)
+        r("POST", r"/crm/v3/objects/deals/search", self.search_deals)
+        r("POST", r"/crm/v4/associations/deals/companies/batch/read", self.deal_companies)
         r("POST", r"/crm/v3/objects/deals/batch/update", self.update_deals)
         r("GET", r"/crm/v3/owners/?", self.list_owners)
         r("GET", rf"/crm/v3/properties/{_OT}/groups", self.list_groups)
@@ -245,16 +247,35 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         with self.deal_store.lock:
             return dict(self.deal_store.values.get(deal_id, {}))
 
+    def deal_properties(self, deal: Deal) -> dict[str, Any]:
+        """A deal's properties as HubSpot has them now: seeded, then what clients wrote."""
+        props = deal.properties()
+        props.update(self.deal_store.values.get(deal.id, {}))
+        modified = self.deal_store.updated_at.get(deal.id)
+        if modified:
+            props["hs_lastmodifieddate"] = modified
+        return props
+
+    def search_deals(self, request: Request) -> Response:
+        return json_response(search(request.json() or {}, [(d.id, self.deal_properties(d)) for d in self.deals]))
+
+    def deal_companies(self, request: Request) -> Response:
+        deals = {d.id: d for d in self.deals}
+
+        def companies_of(deal_id: str) -> list[str] | None:
+            deal = deals.get(deal_id)
+            return None if deal is None else ([deal.company_id] if deal.company_id else [])
+
+        status, body = association_batch((request.json() or {}).get("inputs"), companies_of, "deals")
+        return json_response(body, status)
+
     def list_deals(self, request: Request) -> Response:
         wanted = _multi(request, "properties")
         with_companies = "companies" in _multi(request, "associations")
 
         def build(deal: Deal) -> dict[str, Any]:
-            props = deal.properties()
+            props = self.deal_properties(deal)
             modified = self.deal_store.updated_at.get(deal.id)
-            props.update(self.deal_store.values.get(deal.id, {}))
-            if modified:
-                props["hs_lastmodifieddate"] = modified
             if not wanted:
                 props = {k: props[k] for k in ("dealname", "amount", "closedate", "dealstage", "pipeline",
                                                "createdate", "hs_lastmodifieddate", "hs_object_id")}

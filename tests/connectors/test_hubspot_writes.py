@@ -180,8 +180,12 @@ def test_closed_won_deals_with_their_company(hubspot, now):
         for d in won]
     assert all(o.is_won and o.stage == "closedwon" for o in got)
     since = now - timedelta(days=30)
-    recent = [o.id for page in crm(hubspot).closed_won_deals(since) for o in page]
-    assert recent == [d.id for d in won if d.modified_at >= since] and 0 < len(recent) < len(won)
+    calls = len(hubspot.requests)
+    recent = [(o.id, o.account_id) for page in crm(hubspot).closed_won_deals(since) for o in page]
+    assert sorted(recent) == sorted((d.id, d.company_id) for d in won if d.modified_at >= since)
+    assert 0 < len(recent) < len(won)
+    searched = [r.path for r in hubspot.requests[calls:]]  # one search page and its companies
+    assert searched == ["/crm/v3/objects/deals/search", "/crm/v4/associations/deals/companies/batch/read"]
     with pytest.raises(ValueError):
         next(crm(hubspot).closed_won_deals(since.replace(tzinfo=None)))
 
