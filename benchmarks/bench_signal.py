@@ -25,6 +25,7 @@ import math
 import random
 import re
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -139,19 +140,19 @@ def _trial(stack: Stack, box: Any, candidate: tuple[str, str, float, list[int]],
     since = datetime.now(timezone.utc) - timedelta(minutes=10)
     for n in range(replies):
         box.forum.reply(topic_id, users[n % len(users)], QUESTION.format(n=n + 1))
-    signal = time.time()
+    stored_at = time.time()
     trial = Trial(name, score, replies, None)
     try:
-        posted = wait_for(lambda: _alert_about(box, name, signal - 60), timeout,
+        posted = wait_for(lambda: _alert_about(box, name, stored_at - 60), timeout,
                           f"the Intent draft about {name}", stack.diagnostics, interval=0.2)
     except AssertionError as err:
         print(f"  no alert: {str(err).splitlines()[0]}", flush=True)
         return trial
-    trial.latency = posted - signal
+    trial.latency = posted - stored_at
     run = _poster(stack, since, posted, timeout)
-    trial.to_created = run.created.timestamp() - signal
-    trial.to_started = run.start_time.timestamp() - signal
-    trial.to_final = run.end_time.timestamp() - signal
+    trial.to_created = run.created.timestamp() - stored_at
+    trial.to_started = run.start_time.timestamp() - stored_at
+    trial.to_final = run.end_time.timestamp() - stored_at
     trial.run_state = f"{run.name}: {run.state_name}" + (" (scheduled)" if run.auto_scheduled else "")
     return trial
 
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                              "open a quiet receiver window, some fall in one, some arrive while a sync runs")
     parser.add_argument("--timeout", type=float, default=300.0, help="give a trial up after this many seconds")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server, worker and receiver too
 
     from pydantic import SecretStr
 
