@@ -118,6 +118,11 @@ class HubSpotCredentials(Block):
 
     access_token: SecretStr = Field(description="Private app access token (pat-...).")
     base_url: str = Field(default="https://api.hubapi.com", description="API host.")
+    requests_per_ten_seconds: int = Field(
+        default=100, ge=0, le=1000,
+        description="The private app's burst limit: 100 calls per 10 seconds (Free, Starter), 190 (Professional, "
+                    "Enterprise). Every worker's calls share it through a Prefect rate limit; 0 = not limited "
+                    "(local emulators).")
 
     def get_client(self) -> HubSpot:
         """A hubspot-api-client with urllib3's silent retries off: our policy is the only one."""

@@ -28,7 +28,7 @@ from hubspot import HubSpot
 from connectors.hubspot_base import SERVICE
 from connectors.hubspot_tasks import TASK_KEY_PROPERTY, TaskWrites, task_body_html
 from connectors.hubspot_writes import INFLUENCED_PROPERTY, SCORE_PROPERTIES, EngagementWrites
-from connectors.retry import RetryPolicy
+from connectors.retry import Pacer, RetryPolicy
 from scoring.records import CrmAccount, CrmContact, CrmOpportunity, CrmOwner
 
 __all__ = ["SCORE_PROPERTIES", "TASK_KEY_PROPERTY", "HubSpotCrm", "task_body_html"]
@@ -52,7 +52,7 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
     ``search_settle``: seconds after a task create within which HubSpot's search may not
     show it yet (only used where the portal refuses unique task keys). ``clock`` tells the
     time for that wait (tests move it). ``timeout``: seconds per request the client does
-    not wrap (sequences).
+    not wrap (sequences). ``pacer`` is waited on before every request (each retry too).
     """
 
     def __init__(
@@ -66,9 +66,11 @@ class HubSpotCrm(TaskWrites, EngagementWrites):
         clock: Callable[[], datetime] = _utcnow,
         won_stages: frozenset[str] = WON_STAGES,
         timeout: float = 30.0,
+        pacer: Pacer | None = None,
     ) -> None:
         self.client = client
         self.policy = policy or RetryPolicy(SERVICE)
+        self.pacer = pacer or Pacer()
         self.plan_property = plan_property
         self.value_property = value_property
         self.search_settle = search_settle

@@ -22,7 +22,7 @@ from connectors.errors import (
     RetryableError,
     error_for_status,
 )
-from connectors.retry import RetryPolicy
+from connectors.retry import Pacer, RetryPolicy
 
 __all__ = ["SERVICE", "HubSpotBase", "translated"]
 
@@ -62,8 +62,15 @@ class HubSpotBase:
     timeout: float
     _raw_client: Any = None
 
+    pacer: Pacer
+
+    def _translated(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One call, once the pacer allows it (HubSpot's burst limit, shared by every worker)."""
+        self.pacer.wait()
+        return translated(fn, *args, **kwargs)
+
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return self.policy.call(translated, fn, *args, **kwargs)
+        return self.policy.call(self._translated, fn, *args, **kwargs)
 
     def _raw(self, method: str, path: str, *, query: dict[str, str] | None = None,
              body: Any = None) -> Any:
@@ -90,14 +97,14 @@ class HubSpotBase:
 
         def attempt() -> T:
             try:
-                return translated(get)
+                return self._translated(get)
             except NotFoundError:
                 pass
             try:
-                return translated(create)
+                return self._translated(create)
             except InvalidRequestError as err:
                 if err.status != 409:
                     raise
-            return translated(get)
+            return self._translated(get)
 
         return self.policy.call(attempt)

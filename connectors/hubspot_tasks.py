@@ -42,14 +42,14 @@ from hubspot.crm.objects.tasks import (
 )
 from hubspot.crm.properties import PropertyCreate
 
+from connectors.batch import TaskBatch, TaskSpec
 from connectors.errors import (
     InvalidRequestError,
     NotFoundError,
     RetryableError,
     Unsettled,
 )
-from connectors.batch import TaskBatch, TaskSpec
-from connectors.hubspot_base import SERVICE, HubSpotBase, translated
+from connectors.hubspot_base import SERVICE, HubSpotBase
 
 __all__ = ["BATCH_SIZE", "TASK_KEY_PROPERTY", "TaskWrites", "task_body_html"]
 
@@ -115,7 +115,7 @@ class TaskWrites(HubSpotBase):
         core = self.client.crm.properties.core_api
 
         def existing() -> bool:
-            return bool(translated(core.get_by_name, "tasks", TASK_KEY_PROPERTY).has_unique_value)
+            return bool(self._translated(core.get_by_name, "tasks", TASK_KEY_PROPERTY).has_unique_value)
 
         def attempt() -> bool:
             try:
@@ -124,7 +124,7 @@ class TaskWrites(HubSpotBase):
                 pass
             for unique in (True, False):
                 try:
-                    translated(core.create, "tasks", _key_property(unique))
+                    self._translated(core.create, "tasks", _key_property(unique))
                     return unique
                 except InvalidRequestError as err:
                     if err.status == 409:  # made meanwhile (a lost answer, another run)
@@ -168,7 +168,7 @@ class TaskWrites(HubSpotBase):
             if found is not None:
                 return found
             try:
-                return str(translated(api.create, new_task).id)
+                return str(self._translated(api.create, new_task).id)
             except RetryableError as err:
                 if err.status != 429:  # a 429 is refused unread; anything else may have acted
                     state["sent_at"] = self.clock()
@@ -219,7 +219,7 @@ class TaskWrites(HubSpotBase):
             inputs = BatchInputSimplePublicObjectBatchInputForCreate(
                 inputs=[_task_input(s, SimplePublicObjectBatchInputForCreate) for s in pending.values()])
             try:
-                answer = translated(api.create, inputs)
+                answer = self._translated(api.create, inputs)
             except RetryableError as err:
                 if err.status != 429:  # a 429 is refused unread; anything else may have acted
                     now = self.clock()
@@ -258,7 +258,7 @@ class TaskWrites(HubSpotBase):
         request = PublicObjectSearchRequest(
             filter_groups=[{"filters": [{"propertyName": TASK_KEY_PROPERTY, "operator": "IN", "values": keys}]}],
             properties=[TASK_KEY_PROPERTY], limit=200)
-        found = translated(self.client.crm.objects.tasks.search_api.do_search, request)
+        found = self._translated(self.client.crm.objects.tasks.search_api.do_search, request)
         oldest: dict[str, str] = {}
         for task in sorted(found.results or [], key=lambda t: int(t.id)):  # an old duplicate never wins
             oldest.setdefault((task.properties or {}).get(TASK_KEY_PROPERTY), str(task.id))
@@ -278,7 +278,7 @@ class TaskWrites(HubSpotBase):
     def _task_by_key(self, key: str) -> str | None:
         api = self.client.crm.objects.tasks.basic_api
         try:
-            task = translated(api.get_by_id, key, id_property=TASK_KEY_PROPERTY,
+            task = self._translated(api.get_by_id, key, id_property=TASK_KEY_PROPERTY,
                               properties=[TASK_KEY_PROPERTY])
         except NotFoundError:
             return None
@@ -289,7 +289,7 @@ class TaskWrites(HubSpotBase):
         request = PublicObjectSearchRequest(
             filter_groups=[{"filters": [{"propertyName": TASK_KEY_PROPERTY, "operator": "EQ", "value": key}]}],
             properties=[TASK_KEY_PROPERTY], limit=100)
-        found = translated(self.client.crm.objects.tasks.search_api.do_search, request)
+        found = self._translated(self.client.crm.objects.tasks.search_api.do_search, request)
         ids = [str(t.id) for t in found.results or []
                if (t.properties or {}).get(TASK_KEY_PROPERTY) == key]
         return min(ids, key=int) if ids else None

@@ -29,7 +29,7 @@ from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCre
 
 from connectors.batch import BatchResult
 from connectors.errors import InvalidRequestError, NotFoundError
-from connectors.hubspot_base import SERVICE, HubSpotBase, translated
+from connectors.hubspot_base import SERVICE, HubSpotBase
 from connectors.hubspot_tasks import BATCH_SIZE
 from scoring.records import TIERS, AccountScoreUpdate
 
@@ -109,7 +109,7 @@ class EngagementWrites(HubSpotBase):
 
     def _enrollment(self, contact_id: str) -> dict[str, Any] | None:
         try:
-            return translated(self._raw, "GET", "/automation/v4/sequences/enrollments/contact/"
+            return self._translated(self._raw, "GET", "/automation/v4/sequences/enrollments/contact/"
                               + quote(str(contact_id), safe=""))
         except NotFoundError:
             return None
@@ -130,7 +130,7 @@ class EngagementWrites(HubSpotBase):
                     SERVICE, f"contact {contact_id} is already enrolled in sequence {found.get('sequenceId')} "
                              f"({found.get('sequenceName')}); HubSpot allows one active sequence per contact",
                     status=400)
-            answer = translated(self._raw, "POST", "/automation/v4/sequences/enrollments",
+            answer = self._translated(self._raw, "POST", "/automation/v4/sequences/enrollments",
                                 query={"userId": str(user_id)},
                                 body={"contactId": str(contact_id), "sequenceId": str(sequence_id),
                                       "senderEmail": sender_email})

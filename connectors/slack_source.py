@@ -51,6 +51,7 @@ __all__ = [
     "MEMBER_SUBTYPES",
     "SLACKBOT_ID",
     "MemberPage",
+    "PACED_METHODS",
     "Rejected",
     "SlackPacing",
     "SlackPage",
@@ -273,6 +274,10 @@ class SlackPacing:
         return presets[name]
 
 
+#: The methods Slack limits per app and workspace that a channel read repeats.
+PACED_METHODS = ("conversations.history", "conversations.replies")
+
+
 @dataclass
 class SlackPage:
     """Events of one page, unreadable messages, and the channel cursor once it is stored."""
@@ -297,10 +302,12 @@ class SlackSource:
         workspace_url: str = DEFAULT_WORKSPACE_URL,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared_limits: Mapping[str, Callable[[], None]] | None = None,
     ) -> None:
-        """``pacer`` spaces every call; ``pacing`` adds the per-method limits of history and
-        replies (their pacers use ``clock``/``sleep``). ``page_size`` is the ``limit`` asked
-        for and the number of top-level messages per yielded page."""
+        """``pacer`` spaces every call; ``pacing`` adds the per-method limits of `PACED_METHODS`
+        (their pacers use ``clock``/``sleep``, and wait for ``shared_limits[method]`` too: the
+        budget other workers share). ``page_size`` is the ``limit`` asked for and the number
+        of top-level messages per yielded page."""
         if page_size < 1:
             raise ConfigurationError("page_size must be at least 1")
         self.client = client
@@ -310,10 +317,9 @@ class SlackSource:
         self.pacing = SlackPacing.named(pacing)
         self.thread_lookback = thread_lookback
         self.workspace_url = workspace_url
-        self._method_pacers = {
-            "conversations.history": Pacer(self.pacing.per_minute, clock=clock, sleep=sleep),
-            "conversations.replies": Pacer(self.pacing.per_minute, clock=clock, sleep=sleep),
-        }
+        shared = shared_limits or {}
+        self._method_pacers = {method: Pacer(self.pacing.per_minute, clock=clock, sleep=sleep, shared=shared.get(method))
+                               for method in PACED_METHODS}
         self.bot_users: set[str] = set()
         self._bots: frozenset[str] = frozenset()
 

@@ -13,15 +13,16 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from connectors.blocks import HubSpotCredentials, SalesforceCredentials
+from connectors.blocks import SalesforceCredentials
 from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpotCrm
 from connectors.salesforce import SalesforceCrm
+from flows.calibration_report import intent_alerts
 from flows.preflight import open_store
 from flows.pulls import HUBSPOT
+from flows.rate_limits import hubspot_crm
 from flows.scoreboard import read_scoreboard
 from flows.tasks import known_plays, owner_mentions, plays_by_playbook, signal_rows
-from flows.calibration_report import intent_alerts
 from playbooks.actions import SendSlackAlert
 from playbooks.attribution import influenced_to_flag
 from playbooks.capacity import Play, allot, plays_this_week
@@ -53,7 +54,7 @@ class DailyConfigs:
 def crm_connector(crm: str, block: str) -> HubSpotCrm | SalesforceCrm:
     """The CRM connector of ``crm`` from its credentials block."""
     if crm == HUBSPOT:
-        return HubSpotCrm(HubSpotCredentials.load(block).get_client())
+        return hubspot_crm(block)
     return SalesforceCrm(SalesforceCredentials.load(block).get_client())
 
 

@@ -20,19 +20,17 @@ from prefect.cache_policies import NO_CACHE
 from connectors.blocks import (
     CommunitySlackCredentials,
     DiscourseCredentials,
-    HubSpotCredentials,
     SalesforceCredentials,
 )
 from connectors.discourse import DiscourseSource, Rejected
-from connectors.hubspot import HubSpotCrm
 from connectors.retry import Pacer
 from connectors.salesforce import RequestLimitExceeded, SalesforceCrm, Watermark
-from connectors.slack_source import SlackSource
+from connectors.slack_source import PACED_METHODS, SlackPacing, SlackSource
 from connectors.store import Store
 from flows.discourse_threads import place_page, settle_held
 from flows.preflight import open_store, retry_transient
 from flows.progress import PullProgress
-from flows.rate_limits import discourse_limit_name, shared_rate_limit
+from flows.rate_limits import discourse_limit_name, hubspot_crm, shared_rate_limit, slack_method_limits
 from scoring.classify import ClassificationRules, to_activity
 from scoring.records import Activity, SourceEvent
 
@@ -227,7 +225,9 @@ def pull_slack(
     """
     logger = get_run_logger()
     block = CommunitySlackCredentials.load(block_name)
-    source = SlackSource(block.get_client(), pacing=pacing or block.pacing)
+    paced = SlackPacing.named(pacing or block.pacing)
+    source = SlackSource(block.get_client(), pacing=paced,
+                         shared_limits=slack_method_limits(block_name, paced.per_minute, PACED_METHODS))
     counts = Counter[str]()
     with open_store(database_block) as store:
         for page in source.member_pages():
@@ -257,7 +257,7 @@ def pull_hubspot(block_name: str, database_block: str | None) -> dict[str, int]:
     each); every one is read again once a day, for deletions and merges search cannot show.
     Search lags HubSpot's writes, so each read starts `SEARCH_LAG` before the last one did.
     """
-    crm = HubSpotCrm(HubSpotCredentials.load(block_name).get_client())
+    crm = hubspot_crm(block_name)
     counts = Counter[str]()
     started = datetime.now(timezone.utc)  # HubSpot's change times are wall-clock times
     with open_store(database_block) as store:

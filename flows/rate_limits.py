@@ -1,36 +1,54 @@
 """Service budgets shared by every worker and flow run: Prefect global rate limits.
 
-Discourse allows 60 admin API requests a minute for a whole site, whatever number of
-workers call it. Each process paces itself (`connectors.retry.Pacer`), but two workers at
-50 a minute each would make 100. A Prefect global concurrency limit with a slot decay is a
-rate limit held by the server: every call takes a slot first (``rate_limit``), so all
-processes together stay within it.
+The services count calls per site or per app, whatever number of workers make them:
+Discourse 60 admin API requests a minute for a whole site, Slack each Web API method per
+app and workspace (Tier 3: 50+ a minute; one a minute for history and replies of
+commercially distributed apps), HubSpot 100 (190 on Professional and Enterprise) per 10
+seconds per private app. Each process paces itself (`connectors.retry.Pacer`), but two
+workers at 50 a minute each would make 100. A Prefect global concurrency limit with a slot
+decay is a rate limit held by the server: every call takes a slot first (``rate_limit``),
+so all processes together stay within it.
 
-The limit is created on first use when it does not exist — ``per_minute / 6`` slots (ten
-seconds of burst) decaying at ``per_minute / 60`` a second, so no minute sees more than
-``per_minute × 7/6`` calls (58 for the default 50, under Discourse's 60) — and an operator's
-own settings (`prefect gcl update`) are left alone. Without a reachable Prefect server
-the process falls back to its own pacing, with a warning.
+The limit is created on first use when it does not exist — ``per_minute × burst / 60``
+slots (``burst`` seconds of calls at once) decaying at ``per_minute / 60`` a second, so a
+window of ``w`` seconds never sees more than ``per_minute × (burst + w) / 60`` calls
+(Discourse: 58 a minute for the default 50, under its 60) — and an operator's own settings
+(`prefect gcl update`) are left alone. Without a reachable Prefect server the process falls
+back to its own pacing, with a warning.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-__all__ = ["discourse_limit_name", "shared_rate_limit"]
+if TYPE_CHECKING:
+    from connectors.hubspot import HubSpotCrm
+
+__all__ = ["discourse_limit_name", "hubspot_crm", "hubspot_per_minute", "limit_name", "shared_rate_limit",
+           "slack_method_limits"]
 
 log = logging.getLogger("flows.rate_limits")
 
 
+def limit_name(*parts: str) -> str:
+    """A rate limit's name from its parts, e.g. ``slack-community-slack-conversations.history``."""
+    return "-".join("".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in part.lower()) for part in parts)
+
+
 def discourse_limit_name(base_url: str) -> str:
     """The rate limit of one Discourse site: ``discourse-api-<host>`` (its budget is per site)."""
-    host = urlsplit(base_url).netloc or base_url
-    return "discourse-api-" + "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in host.lower())
+    return limit_name("discourse-api", urlsplit(base_url).netloc or base_url)
 
 
-def shared_rate_limit(name: str, per_minute: float) -> Callable[[], None] | None:
+def hubspot_per_minute(per_ten_seconds: float) -> float:
+    """The steady rate that keeps any 10 s within HubSpot's burst limit with a 2 s burst (96 % of it)."""
+    return per_ten_seconds * 6 * 0.8
+
+
+def shared_rate_limit(name: str, per_minute: float, burst_seconds: float = 10.0) -> Callable[[], None] | None:
     """A function that takes one slot of the Prefect rate limit ``name`` (created if missing), or None."""
     from prefect.settings import PREFECT_API_URL
 
@@ -48,7 +66,8 @@ def shared_rate_limit(name: str, per_minute: float) -> Callable[[], None] | None
             except ObjectNotFound:
                 try:
                     client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(
-                        name=name, limit=max(1, int(per_minute // 6)), slot_decay_per_second=per_minute / 60))
+                        name=name, limit=max(1, int(per_minute * burst_seconds / 60)),
+                        slot_decay_per_second=per_minute / 60))
                 except Exception:  # noqa: BLE001 - another worker created it first: use theirs
                     client.read_global_concurrency_limit_by_name(name)
     except Exception as err:  # noqa: BLE001 - no server: our own pacing is the fallback
@@ -59,3 +78,26 @@ def shared_rate_limit(name: str, per_minute: float) -> Callable[[], None] | None
         rate_limit(name, strict=True)
 
     return take
+
+
+def hubspot_crm(block_name: str) -> HubSpotCrm:
+    """The HubSpot connector of a credentials block, its calls within the app's shared burst limit.
+
+    No local spacing: HubSpot allows bursts, so a lone worker only waits when the limit
+    (``hubspot-api-<block>``, `hubspot_per_minute` of the block's ``requests_per_ten_seconds``
+    with 2 s of burst) runs out.
+    """
+    from connectors.blocks import HubSpotCredentials
+    from connectors.hubspot import HubSpotCrm
+    from connectors.retry import Pacer
+
+    block = HubSpotCredentials.load(block_name)
+    shared = shared_rate_limit(limit_name("hubspot-api", block_name),
+                               hubspot_per_minute(block.requests_per_ten_seconds), burst_seconds=2)
+    return HubSpotCrm(block.get_client(), pacer=Pacer(shared=shared))
+
+
+def slack_method_limits(block_name: str, per_minute: float, methods: tuple[str, ...]) -> dict[str, Callable[[], None]]:
+    """Shared limits (``slack-<block>-<method>``) of the Slack methods paced per app and workspace."""
+    limits = {m: shared_rate_limit(limit_name("slack", block_name, m), per_minute) for m in methods}
+    return {m: take for m, take in limits.items() if take is not None}

@@ -17,16 +17,15 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.blocks import (
     CommunitySlackCredentials,
-    HubSpotCredentials,
     SalesforceCredentials,
 )
 from connectors.errors import ConnectorError
-from connectors.hubspot import HubSpotCrm
 from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
 from connectors.store import LedgerEntry
 from flows.preflight import open_store
 from flows.pulls import HUBSPOT, SALESFORCE
+from flows.rate_limits import hubspot_crm
 from flows.scoreboard import Scoreboard, people_activities, read_scoreboard
 from playbooks.actions import Action, play_of
 from playbooks.briefs import QUESTION_TYPES, build_briefs
@@ -242,7 +241,7 @@ def execute_actions(
         wanted = {"hubspot" if e.kind == "sequence_enrollment" else e.payload.get("crm")
                   for e in open_entries if e.kind in _CRM_KINDS}
         if crm_blocks.get(HUBSPOT) and HUBSPOT in wanted:
-            hubspot = HubSpotCrm(HubSpotCredentials.load(crm_blocks[HUBSPOT]).get_client())
+            hubspot = hubspot_crm(crm_blocks[HUBSPOT])
             if any(e.kind == "crm_task" and e.payload.get("crm") == HUBSPOT for e in open_entries):
                 hubspot.ensure_task_key_property()
             performers.crms[HUBSPOT] = hubspot

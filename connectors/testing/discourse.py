@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
-import threading
-import time
-from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +25,7 @@ from connectors.testing._discourse_webhooks import WebhookSender
 from connectors.testing._discourse_writes import ForumWrites
 from connectors.testing.community import Category, Community, Person, Post
 from connectors.testing.poison import Poison
-from connectors.testing.server import Emulator, Fault, Request, Response, json_response
+from connectors.testing.server import Emulator, Fault, Request, Response, WindowBudget, json_response
 
 __all__ = ["DiscourseEmulator", "iso"]
 
@@ -79,10 +75,8 @@ class DiscourseEmulator(Emulator):
         self.forum = ForumWrites(community)
         #: The id of the Data Explorer query that lists likes (see `run_query`); other ids are 404.
         self.likes_query_id = LIKES_QUERY_ID
-        #: Discourse's site-wide admin API budget when set (`limit_site`): (requests, window seconds).
-        self.site_limit: tuple[int, float] | None = None
-        self._granted: deque[float] = deque()
-        self._budget_lock = threading.Lock()
+        #: Discourse's site-wide admin API budget when set (`limit_site`).
+        self.site_limit: WindowBudget | None = None
         #: Webhook events sent as posts and likes are made through `like` and `reply`.
         self.webhooks = WebhookSender("http://127.0.0.1")
         self.forum.register(self.route)  # before /t/{slug}/{id}: /t/external_id/... is theirs
@@ -103,21 +97,11 @@ class DiscourseEmulator(Emulator):
     def limit_site(self, requests_per_window: int, window_seconds: float = 60.0) -> None:
         """Enforce Discourse's admin API budget for the whole site (60 a minute by default there):
         a request beyond it is answered 429 with the seconds to wait."""
-        self.site_limit = (requests_per_window, window_seconds)
+        self.site_limit = WindowBudget(requests_per_window, window_seconds)
 
     def _over_site_limit(self) -> Response | None:
-        if self.site_limit is None:
-            return None
-        budget, window = self.site_limit
-        with self._budget_lock:
-            now = time.monotonic()
-            while self._granted and self._granted[0] <= now - window:
-                self._granted.popleft()
-            if len(self._granted) < budget:
-                self._granted.append(now)
-                return None
-            wait = max(1, math.ceil(self._granted[0] + window - now))
-        return self.fault_response(Fault(path="", status=429, retry_after=wait))
+        wait = self.site_limit.take() if self.site_limit is not None else None
+        return None if wait is None else self.fault_response(Fault(path="", status=429, retry_after=wait))
 
     def error_response(self, status: int, message: str) -> Response:
         kinds = {403: "invalid_access", 404: "not_found", 429: "rate_limit"}

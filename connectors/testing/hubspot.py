@@ -47,7 +47,7 @@ from connectors.testing._hubspot_tasks import (
     hs_time,
 )
 from connectors.testing.community import Community, Company, Person
-from connectors.testing.server import Emulator, Fault, Request, Response, json_response
+from connectors.testing.server import Emulator, Fault, Request, Response, WindowBudget, json_response
 
 __all__ = ["HubSpotEmulator"]
 
@@ -81,6 +81,8 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
         self.access_token = access_token
         self.property_store = PropertyStore()
         self.store = TaskStore(self.property_store, search_lag=search_lag)
+        #: The private app's burst limit when set (`limit_burst`).
+        self.burst_limit: WindowBudget | None = None
         self.company_store = ObjectValues(self.property_store,
                                           lambda cid: community.company_by_id(cid) is not None)
         self.lists = ListStore(self._record_exists, list_add_limit)
@@ -166,7 +168,13 @@ class HubSpotEmulator(MarketingRoutes, Emulator):
                                "Authentication credentials not found. This API supports OAuth 2.0 "
                                "authentication and you can find more details at "
                                "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
-        return None
+        wait = self.burst_limit.take() if self.burst_limit is not None else None
+        return None if wait is None else self.fault_response(Fault(path="", status=429, retry_after=wait))
+
+    def limit_burst(self, requests_per_window: int = 100, window_seconds: float = 10.0) -> None:
+        """Enforce the private app's burst limit (100 per 10 s on Free and Starter, 190 above):
+        a request beyond it is answered 429 ``TEN_SECONDLY_ROLLING`` with the seconds to wait."""
+        self.burst_limit = WindowBudget(requests_per_window, window_seconds)
 
     @staticmethod
     def _error(status: int, category: str, message: str, **extra: Any) -> Response:

@@ -178,7 +178,8 @@ def sandbox(
             if name == "hubspot":
                 hubspot = _start(stack, HubSpotEmulator(community, _secret("pat-na1-", fresh_secrets, "pat-test")),
                                  "hubspot", port_base)
-                HubSpotCredentials(access_token=SecretStr(hubspot.access_token), base_url=hubspot.base_url).save(
+                HubSpotCredentials(access_token=SecretStr(hubspot.access_token), base_url=hubspot.base_url,
+                                   requests_per_ten_seconds=0).save(
                     names["hubspot_block"], overwrite=True)
                 started[name] = hubspot
             else:

@@ -11,11 +11,13 @@ only know https (simple-salesforce).
 from __future__ import annotations
 
 import json
+import math
 import re
 import ssl
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +28,7 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "Emulator",
     "Fault",
+    "WindowBudget",
     "FaultSet",
     "RecordedRequest",
     "Request",
@@ -135,6 +138,26 @@ class Fault:
         if self.method is not None and self.method.upper() != method.upper():
             return False
         return path.startswith(self.path)
+
+
+class WindowBudget:
+    """A service's rolling budget: at most ``requests`` in any ``window`` seconds, as it counts them."""
+
+    def __init__(self, requests: int, window: float) -> None:
+        self.requests, self.window = requests, window
+        self._granted: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        """None when a request fits (it is counted), else the whole seconds to wait (Retry-After)."""
+        with self._lock:
+            now = time.monotonic()
+            while self._granted and self._granted[0] <= now - self.window:
+                self._granted.popleft()
+            if len(self._granted) < self.requests:
+                self._granted.append(now)
+                return None
+            return max(1, math.ceil(self._granted[0] + self.window - now))
 
 
 class FaultSet:
