@@ -106,7 +106,10 @@ def report(name: str, forum: Any, crm: Any, alerts: Any, community: Any, first: 
             fewest = math.ceil(sum(sizes) / limit)
             print(f"  writes {path}: {len(sizes)} calls for {sum(sizes)} records, limit {limit} a call "
                   f"(fewest possible {fewest}: {100 * fewest / len(sizes):.0f}% batch-full)")
-    print(f"Slack alerts: {len(alerts.requests)} calls")
+    slack_calls = Counter(endpoint(r.path) for r in alerts.requests)
+    print(f"Slack alerts: {sum(slack_calls.values()):,} calls")
+    for path, n in slack_calls.most_common(5):
+        print(f"  {n:>8,}  {path}")
     print("Stages: " + ", ".join(f"{stage} {secs:.1f} s" for stage, secs in stages))
 
 
@@ -156,7 +159,7 @@ def main() -> int:
                    task_times(state))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS: {peak:,.0f} MiB (this process: emulators, the Prefect ephemeral server's client side, the sync)")
-    print("signal -> play: not measured yet (no receiver-triggered sync)")
+    print("signal -> play: measured on a real server by benchmarks/bench_signal.py")
     return 0
 
 

@@ -79,8 +79,8 @@ def plan_daily(
         plays_known = known_plays(ledger)
         sla_tasks = tasks_to_check(ledger, configs.sla, now) if configs.sla.mode != "off" else []
         closed = _closed_tasks(crm, crm_block, [t.task_id for t in sla_tasks if t.crm == crm])
-        directory = owner_mentions(slack_block, board, set(signals.churn_risks) | {t.account_id for t in sla_tasks},
-                                   extra_owners=[configs.champion.manager_owner_id])
+        wanted = set(signals.churn_risks) | {t.account_id for t in sla_tasks}
+        directory = owner_mentions(slack_block, board, wanted, store, extra_owners=[configs.champion.manager_owner_id])
         owner_plays = churn_plays(signals.churn_risks, directory, configs.churn, now, crm=crm,
                                   started=store.signal_starts("churn-risk"), known_plays=plays_known)
         owner_plays += champion_plays(signals.champions, board.people, directory, configs.champion, now, crm=crm,

@@ -19,14 +19,14 @@ from connectors.blocks import (
     CommunitySlackCredentials,
     SalesforceCredentials,
 )
-from connectors.errors import ConnectorError
 from connectors.salesforce import SalesforceCrm
 from connectors.slack import SlackNotifier
-from connectors.store import LedgerEntry
+from connectors.store import LedgerEntry, Store
 from flows.preflight import open_store
 from flows.pulls import HUBSPOT, SALESFORCE
 from flows.rate_limits import hubspot_crm
 from flows.scoreboard import Scoreboard, people_activities, read_scoreboard
+from flows.slack_owners import owner_slack_ids
 from playbooks.actions import Action, play_of
 from playbooks.briefs import QUESTION_TYPES, build_briefs
 from playbooks.capacity import allot, plays_this_week
@@ -71,33 +71,17 @@ def resolve_identities(database_block: str | None, crm: str = HUBSPOT) -> dict[s
     return summary
 
 
-def _owner_slack_ids(slack_block: str | None, emails: dict[str, str]) -> dict[str, str]:
-    """Slack users of CRM owners, to mention them; a failed lookup only loses the mention."""
-    if not slack_block or not emails:
-        return {}
-    notifier = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
-    found = {}
-    try:
-        for owner_id, email in emails.items():
-            user_id = notifier.user_id_for_email(email)
-            if user_id:
-                found[owner_id] = user_id
-    except ConnectorError as err:
-        get_run_logger().warning("Slack owner lookup failed, alerts go out without mentions: %s", err)
-    return found
-
-
 def known_plays(ledger: Iterable[LedgerEntry]) -> set[str]:
     """Every play the ledger has an action of (planned, done or failed): a re-plan skips them."""
     return {play_of(e.key, e.payload) for e in ledger}
 
 
-def owner_mentions(slack_block: str | None, board: Scoreboard, account_ids: Iterable[str],
+def owner_mentions(slack_block: str | None, board: Scoreboard, account_ids: Iterable[str], store: Store,
                    extra_owners: Iterable[str | None] = ()) -> Directory:
     """The CRM directory with Slack user ids of the owners of ``account_ids`` (to mention them)."""
     wanted = {board.accounts[a].owner_id for a in account_ids if a in board.accounts} | set(extra_owners)
     emails = {o.id: o.email for o in board.owners.values() if o.email and o.id in wanted}
-    return Directory(board.accounts, board.owners, _owner_slack_ids(slack_block, emails))
+    return Directory(board.accounts, board.owners, owner_slack_ids(slack_block, emails, store))
 
 
 @task(name="score-and-plan", cache_policy=NO_CACHE)
@@ -119,7 +103,7 @@ def score_and_plan(
         unplayed = set(open_plays(board.account_states.values(), known_keys, intent.mode))
         returning = [p.account_id for k in signals.reemerged if (p := board.people.get(k)) and p.account_id]
         leaders = sorted(account_scores, key=lambda a: -account_scores[a])[:leaderboard_size]
-        directory = owner_mentions(slack_block, board, unplayed | set(returning))
+        directory = owner_mentions(slack_block, board, unplayed | set(returning), store)
         briefed = unplayed | set(leaders)
         briefs = build_briefs(
             briefed, account_scores=account_scores, member_scores=board.member_scores,
