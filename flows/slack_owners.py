@@ -31,9 +31,10 @@ def owner_slack_ids(slack_block: str | None, emails: dict[str, str], store: Stor
         return {}
     cursor = _CURSOR.format(block=slack_block)
     now = datetime.now(timezone.utc)
-    known: dict[str, dict[str, str | None]] = json.loads(store.get_cursor(cursor) or "{}")
-    fresh = {email: entry["user"] for email, entry in known.items()
-             if now - datetime.fromisoformat(str(entry["checked"])) < LOOKUP_TTL}
+    known: dict[str, dict[str, str | None]] = {  # answers past their day are dropped, not kept forever
+        email: entry for email, entry in json.loads(store.get_cursor(cursor) or "{}").items()
+        if now - datetime.fromisoformat(str(entry["checked"])) < LOOKUP_TTL}
+    fresh = {email: entry["user"] for email, entry in known.items()}
     missing = sorted({email for email in emails.values() if email not in fresh})
     if missing:
         notifier = SlackNotifier(CommunitySlackCredentials.load(slack_block).get_client())
