@@ -3,7 +3,7 @@ each), and as records for the few a play shows.
 
 A sync scores every stored activity. As `Activity` records that is about 1.9 KB a row and
 most of a run's time; scoring needs only who, what and when. PostgreSQL numbers the members
-and types itself and sends the rows as binary COPY, read by numpy in one call; SQLite's rows
+and types itself and sends the rows packed into one binary value, read by numpy in one call; SQLite's rows
 are converted a chunk at a time. Timestamps are whole microseconds either way (PostgreSQL
 computes them, SQLite's UTC text is parsed by numpy), so the seconds are exactly
 ``occurred_at.timestamp()`` of the record.
@@ -55,34 +55,38 @@ def read_activity_frame(conn: Connection) -> ActivityFrame:
     return ActivityFrame.from_arrays(keys, member, kind, seconds)
 
 
-#: One row of `_POSTGRES_ROWS` in PostgreSQL's binary COPY format: a field count, then each
-#: field's length and its big-endian value (no NULLs: every column is NOT NULL or coalesced).
-_BINARY_ROW = np.dtype([("fields", ">i2"), ("n1", ">i4"), ("member", ">i4"), ("n2", ">i4"), ("type", ">i2"),
-                        ("n3", ">i4"), ("micros", ">i8")])
-_BINARY_HEADER = 11 + 4 + 4  # signature, flags, header extension length (0)
-_BINARY_TRAILER = 2
+#: One row of `_POSTGRES_ROWS`, as PostgreSQL's ``int4send``/``int2send``/``int8send`` write it: big-endian.
+_PACKED_ROW = np.dtype([("member", ">i4"), ("type", ">i2"), ("micros", ">i8")])
+#: Activity ids per `_POSTGRES_ROWS` value: at most 14 bytes a row keeps each value far below bytea's 1 GB.
+ID_SPAN = 20_000_000
 _POSTGRES_KEYS = 'SELECT member_key FROM activities GROUP BY member_key ORDER BY member_key COLLATE "C"'
-#: Member index by the sorted keys, type index by ACTIVITY_TYPES (-1: unknown, refused by the frame), microseconds.
-_POSTGRES_ROWS = """COPY (
-    SELECT k.idx::int4, coalesce(array_position(%s::text[], a.type) - 1, -1)::int2,
-           (extract(epoch FROM a.occurred_at) * 1000000)::int8
+#: Member index by the sorted keys, type index by ACTIVITY_TYPES (-1: unknown, refused by the frame) and
+#: microseconds of the activities of one id range, packed into one bytea: one value to read, where COPY
+#: sends a message per row that psycopg hands over one Python call at a time (most of the read).
+_POSTGRES_ROWS = """SELECT string_agg(int4send(k.idx::int4)
+                         || int2send(coalesce(array_position(%(types)s::text[], a.type) - 1, -1)::int2)
+                         || int8send((extract(epoch FROM a.occurred_at) * 1000000)::int8), ''::bytea)
     FROM activities a JOIN (
         SELECT member_key, (row_number() OVER (ORDER BY member_key COLLATE "C") - 1) AS idx
         FROM (SELECT DISTINCT member_key FROM activities) d
     ) k USING (member_key)
-) TO STDOUT (FORMAT BINARY)"""
+    WHERE a.id >= %(low)s AND a.id < %(high)s"""
 
 
 def _postgres_frame(conn: Connection) -> ActivityFrame:
-    """The frame in two statements of one snapshot: the sorted keys, then the rows as binary COPY (no row objects)."""
+    """The frame in statements of one snapshot: the sorted keys, then the rows packed per id range (no row objects)."""
     conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    parts: list[bytes] = []
     with conn.begin():
         keys = [key for (key,) in conn.exec_driver_sql(_POSTGRES_KEYS)]
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(_POSTGRES_ROWS, (list(ACTIVITY_TYPES),)) as copy:
-                data = b"".join(bytes(block) for block in copy)
-    rows = np.frombuffer(data, dtype=_BINARY_ROW, offset=_BINARY_HEADER,
-                         count=(len(data) - _BINARY_HEADER - _BINARY_TRAILER) // _BINARY_ROW.itemsize)
+        low, high = conn.exec_driver_sql("SELECT min(id), max(id) FROM activities").one()
+        with conn.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+            for start in range(low or 0, (high or -1) + 1, ID_SPAN):
+                cursor.execute(_POSTGRES_ROWS, {"types": list(ACTIVITY_TYPES), "low": start, "high": start + ID_SPAN})
+                packed = cursor.fetchone()[0]  # type: ignore[index]
+                if packed is not None:  # no row in the range
+                    parts.append(packed)
+    rows = np.frombuffer(b"".join(parts), dtype=_PACKED_ROW)
     kind = rows["type"]
     unknown = kind < 0
     if unknown.any():

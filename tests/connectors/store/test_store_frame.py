@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from connectors.store import Store
+import pytest
+
+from connectors.store import Store, columns
 from scoring.model import ScoringModel
 from scoring.records import ACTIVITY_TYPES, Activity
 from scoring.score import score_members
@@ -36,6 +38,22 @@ def test_the_frame_holds_every_stored_activity_with_its_exact_second(store: Stor
     rows = sorted(zip((frame.member_keys[m] for m in frame.member.tolist()),
                       (ACTIVITY_TYPES[k] for k in frame.type.tolist()), frame.occurred_at.tolist()))
     assert rows == sorted((a.member_key, a.type, a.occurred_at.timestamp()) for a in stored)
+
+
+def test_the_frame_is_whole_when_read_in_many_id_ranges_some_of_them_empty(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(columns, "ID_SPAN", 7)  # PostgreSQL packs each range into one value
+    stored = history(500)
+    store.add_activities(stored)
+    store.forget(member_key="discourse:3")
+    kept = [a for a in stored if a.member_key != "discourse:3"]
+
+    frame = store.activity_frame()
+
+    assert list(frame.member_keys) == sorted({a.member_key for a in kept})
+    rows = sorted(zip((frame.member_keys[m] for m in frame.member.tolist()),
+                      (ACTIVITY_TYPES[k] for k in frame.type.tolist()), frame.occurred_at.tolist()))
+    assert rows == sorted((a.member_key, a.type, a.occurred_at.timestamp()) for a in kept)
 
 
 def test_scores_from_the_frame_equal_scores_from_the_records_bit_for_bit(store: Store) -> None:
