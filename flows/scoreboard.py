@@ -8,6 +8,7 @@ signals, tier states moved to ``now``, the CRM's accounts and owners.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -74,19 +75,22 @@ class Scoreboard:
 
 def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) -> Scoreboard:
     """Score what the store holds at ``now``; tier states are moved but not saved (the caller saves)."""
-    members = {m.key: m for m in store.members()}
-    stored = store.activity_frame()
+    # The database builds the frame while this thread turns the other tables into records.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        frame_read = reader.submit(store.activity_frame)
+        members = {m.key: m for m in store.members()}
+        person_of = store.people()
+        matches = store.matches()
+        stored_states = {kind: store.tier_states(kind) for kind in ("account", "member")}
+        stored = frame_read.result()
     excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
     opted_out = store.opted_out(stored.member_keys)  # forgotten while a pull ran
-    person_of = store.people()
     frame = stored.regroup({k: None if k in excluded or k in opted_out else person_of.get(k, k)
                             for k in stored.member_keys})
-    matches = store.matches()
     account_of = {k: m.account_id for k, m in matches.items()}
     signals = detect_signals(frame, account_of, model, now)
     member_scores = dict(signals.history.members[0.0])
     account_scores = dict(signals.history.accounts[0.0])
-    stored_states = {kind: store.tier_states(kind) for kind in ("account", "member")}
     account_states, transitions = advance_tiers(account_scores, stored_states["account"], model, now)
     member_states, _ = advance_tiers(member_scores, stored_states["member"], model, now)
     latest = last_activity(frame)
