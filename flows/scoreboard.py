@@ -77,12 +77,12 @@ def read_scoreboard(store: Store, model: ScoringModel, now: datetime, crm: str) 
     """Score what the store holds at ``now``; tier states are moved but not saved (the caller saves)."""
     # The database builds the frame while this thread turns the other tables into records.
     with ThreadPoolExecutor(max_workers=1) as reader:
-        frame_read = reader.submit(store.activity_frame)
+        frame_read = reader.submit(store.activity_frame) if store.concurrent_reads else None
         members = {m.key: m for m in store.members()}
         person_of = store.people()
         matches = store.matches()
         stored_states = {kind: store.tier_states(kind) for kind in ("account", "member")}
-        stored = frame_read.result()
+        stored = frame_read.result() if frame_read else store.activity_frame()
     excluded = {k for k, m in members.items() if m.is_staff or m.is_bot}
     opted_out = store.opted_out(stored.member_keys)  # forgotten while a pull ran
     frame = stored.regroup({k: None if k in excluded or k in opted_out else person_of.get(k, k)

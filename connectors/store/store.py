@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy.pool import StaticPool
 
 from scoring.frame import ActivityFrame
 from scoring.records import (
@@ -110,6 +111,11 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
+
+    @property
+    def concurrent_reads(self) -> bool:
+        """Whether two threads may read at once: not on one shared in-memory SQLite connection."""
+        return not isinstance(self._engine.pool, StaticPool)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
